@@ -1,0 +1,46 @@
+"""REST endpoints for jobs: list, poll one, cancel, and start a diagnostic job."""
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services, tasks
+from .selectors import job_list_visible
+from .serializers import JobSerializer
+
+
+class JobListApi(APIView):
+    def get(self, request):
+        qs = job_list_visible(user=request.user)[:200]
+        return Response(JobSerializer(qs, many=True).data)
+
+
+class JobDetailApi(APIView):
+    def get(self, request, job_id: int):
+        job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
+        return Response(JobSerializer(job).data)
+
+
+class JobCancelApi(APIView):
+    def post(self, request, job_id: int):
+        job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
+        services.job_cancel(job=job)
+        return Response(JobSerializer(job).data)
+
+
+class DiagnosticJobApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        steps = serializers.IntegerField(min_value=1, max_value=1000, default=5)
+        queue = serializers.ChoiceField(choices=["cpu", "gpu"], default="cpu")
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        queue = data.validated_data["queue"]
+        job = services.job_create(kind="diagnostic", owner=request.user, queue=queue,
+                                  params={"steps": data.validated_data["steps"]})
+        task = tasks.gpu_diagnostic if queue == "gpu" else tasks.diagnostic
+        services.job_enqueue(job=job, task=task)
+        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,31 @@
+"""Tasks of the jobs app itself: a diagnostic job that exercises the whole path."""
+from __future__ import annotations
+
+import time
+
+from .tasking import job_task, torch_device
+
+
+@job_task(name="jobs.diagnostic", queue="cpu", idempotent=True)
+def diagnostic(*, job, progress) -> dict:
+    """Count to ``params['steps']`` (default 5), reporting progress; fail on request."""
+    steps = int(job.params.get("steps", 5))
+    delay = float(job.params.get("delay", 0.05))
+    for i in range(steps):
+        time.sleep(delay)
+        progress(i + 1, steps, f"step {i + 1} of {steps}")
+    if job.params.get("fail"):
+        raise ValueError("Diagnostic failure requested")
+    return {"steps": steps, "sum": sum(range(steps + 1))}
+
+
+@job_task(name="jobs.gpu_diagnostic", queue="gpu", idempotent=True)
+def gpu_diagnostic(*, job, progress) -> dict:
+    """Multiply two small matrices with torch where the worker can: reports the device used."""
+    import torch
+
+    device = torch_device()
+    a = torch.ones((64, 64), device=device)
+    value = float((a @ a).sum().item())
+    progress(1, 1, f"ran on {device}")
+    return {"device": device, "value": value}

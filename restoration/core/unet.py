@@ -1,0 +1,148 @@
+"""A small configurable U-Net for damage segmentation and direct restoration.
+
+Ronneberger et al.'s encoder-decoder with skip connections (the paper's
+segmentation network, Section 5.1, and the restoration network of [ISW22]):
+two 3x3 convolutions with batch normalisation and ReLU per level, max-pooling
+down, nearest upsampling plus a convolution up (no checkerboard artefacts).
+
+* ``task="segmentation"``: ``out_channels`` logits (1 for damage).
+* ``task="restoration"``: a residual: ``output = input + net(input)``.
+
+Checkpoints are plain dicts ``{"arch": {...}, "state_dict": ..., "card": {...}}``
+(the model card: data, steps, seed, validation scores), loaded with
+``torch.load(weights_only=True)`` so that a checkpoint cannot run code.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+TASKS = ("segmentation", "restoration")
+
+
+class CheckpointError(ValueError):
+    """Raised when a checkpoint file is missing, unreadable or malformed."""
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """The architecture of a :class:`UNet`, stored in checkpoints as ``arch``."""
+
+    in_channels: int = 3
+    out_channels: int = 1
+    base: int = 16
+    depth: int = 3
+    task: str = "segmentation"
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        for name in ("in_channels", "out_channels", "base", "depth"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.task == "restoration" and self.in_channels != self.out_channels:
+            raise ValueError("a restoration U-Net needs in_channels == out_channels (residual output)")
+
+    @property
+    def multiple(self) -> int:
+        """Input sides must be multiples of this (``2 ** depth``)."""
+        return 2**self.depth
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class UNet(nn.Module):
+    """U-Net over ``(N, in_channels, H, W)`` inputs with ``H, W`` multiples of ``2 ** depth``."""
+
+    def __init__(self, config: UNetConfig | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.config = config if config is not None else UNetConfig(**kwargs)
+        cfg = self.config
+        widths = [cfg.base * 2**i for i in range(cfg.depth + 1)]
+        self.down = nn.ModuleList()
+        cin = cfg.in_channels
+        for wd in widths[:-1]:
+            self.down.append(_block(cin, wd))
+            cin = wd
+        self.bottom = _block(widths[-2], widths[-1])
+        self.up_conv = nn.ModuleList()
+        self.up_block = nn.ModuleList()
+        for wd in reversed(widths[:-1]):
+            self.up_conv.append(nn.Conv2d(wd * 2, wd, 3, padding=1))
+            self.up_block.append(_block(wd * 2, wd))
+        self.head = nn.Conv2d(widths[0], cfg.out_channels, 1)
+        if cfg.task == "restoration":
+            nn.init.zeros_(self.head.weight)  # start as the identity
+            nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.config.multiple
+        if x.shape[-1] % m or x.shape[-2] % m:
+            raise ValueError(f"input sides {tuple(x.shape[-2:])} must be multiples of {m}")
+        skips = []
+        h = x
+        for block in self.down:
+            h = block(h)
+            skips.append(h)
+            h = F.max_pool2d(h, 2)
+        h = self.bottom(h)
+        for conv, block, skip in zip(self.up_conv, self.up_block, reversed(skips)):
+            h = conv(F.interpolate(h, scale_factor=2, mode="nearest"))
+            h = block(torch.cat([h, skip], dim=1))
+        out = self.head(h)
+        return x + out if self.config.task == "restoration" else out
+
+
+def forward_padded(model: UNet, x: torch.Tensor) -> torch.Tensor:
+    """Run ``model`` on an input of any size, reflect-padding up to the next multiple."""
+    m = model.config.multiple
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % m, (-w) % m
+    if ph or pw:
+        mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return model(x)[..., :h, :w]
+
+
+def save_model(path: str | Path, model: UNet, *, card: dict[str, Any]) -> Path:
+    """Write ``{"arch", "state_dict", "card"}`` to ``path`` (parents created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"arch": asdict(model.config), "state_dict": state, "card": dict(card)}, path)
+    return path
+
+
+def load_model(
+    path: str | Path, *, map_location: str | torch.device = "cpu"
+) -> tuple[UNet, dict[str, Any]]:
+    """Load a checkpoint written by :func:`save_model`; returns ``(model in eval mode, card)``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt files
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    if not isinstance(ckpt, dict) or not {"arch", "state_dict"} <= set(ckpt):
+        raise CheckpointError(f"{path} is not a U-Net checkpoint (needs keys 'arch' and 'state_dict')")
+    try:
+        model = UNet(UNetConfig(**ckpt["arch"]))
+        model.load_state_dict(ckpt["state_dict"])
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} does not match its architecture: {exc}") from exc
+    return model.eval().to(map_location), dict(ckpt.get("card", {}))

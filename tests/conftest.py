@@ -1,0 +1,94 @@
+"""Shared fixtures: a real Celery worker process, a Chromium browser, users.
+
+``FILMLAB_STRICT=1`` (set by CI) turns a missing PostgreSQL, Redis, worker or
+browser into a failure instead of a skip.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.support import STRICT, WorkerProcess, database_url_for, purge_broker, missing
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# made by the tests themselves are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_sessionstart(session):
+    if not STRICT:
+        return
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    broker = settings.CELERY_BROKER_URL
+    problems = []
+    if "postgresql" not in engine:
+        problems.append(f"DATABASE_URL is not PostgreSQL (engine {engine})")
+    if not broker.startswith("redis://"):
+        problems.append(f"CELERY_BROKER_URL is not Redis ({broker})")
+    if shutil.which("chromium") is None:
+        problems.append("Debian's chromium is not installed")
+    if problems:
+        pytest.exit("FILMLAB_STRICT=1 but: " + "; ".join(problems), returncode=3)
+
+
+@pytest.fixture(scope="session")
+def workerdatabase_url_for(django_db_setup, django_db_blocker) -> str:
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        return database_url_for(connection.settings_dict)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(workerdatabase_url_for):
+    """A real ``celery worker`` process on the real broker, using the test database."""
+    purge_broker()
+    worker = WorkerProcess(database_url=workerdatabase_url_for)
+    try:
+        worker.start()
+    except Exception as exc:
+        worker.stop()
+        missing(f"No Celery worker could be started: {exc}")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def users(db):
+    from webapp.demo import demo_users_ensure
+    from django.contrib.auth import get_user_model
+
+    demo_users_ensure()
+    User = get_user_model()
+    return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = shutil.which("chromium")
+    if exe is None:
+        missing("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(
+        executable_path=exe,
+        args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    )
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(20000)
+    yield pg
+    context.close()

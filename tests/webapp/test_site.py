@@ -1,0 +1,116 @@
+"""The site shell: pages, login, roles, health, API schema, demo content."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from webapp.demo import DEMO_USERS, demo_load
+from webapp.roles import ROLE_PERMISSIONS, ensure_roles, has_role
+
+NAV_NAMES = ["annotation:index", "synthesis:index", "restoration:index", "evaluation:index", "surveys:index"]
+
+
+@pytest.mark.django_db
+def test_home_lists_every_section(client):
+    html = client.get("/").content.decode()
+    for title in ("Annotate", "Damage models", "Restore", "Leaderboard", "Surveys"):
+        assert f">{title}</a>" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", NAV_NAMES)
+def test_each_section_page_renders(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code in (200, 302)
+
+
+@pytest.mark.django_db
+def test_login_and_logout(client, users):
+    # given a demo user
+    # when they log in with the right password
+    response = client.post(reverse("login"), {"username": "researcher", "password": "researcher"})
+    # then they are redirected home and logged in
+    assert response.status_code == 302
+    assert client.get("/").context["user"].username == "researcher"
+    # and a wrong password is refused with a message
+    client.post(reverse("logout"))
+    bad = client.post(reverse("login"), {"username": "researcher", "password": "nope"})
+    assert bad.status_code == 200 and b"did not match" in bad.content
+
+
+@pytest.mark.django_db
+def test_roles_get_permissions_by_pattern():
+    counts = ensure_roles()
+    assert set(counts) == set(ROLE_PERMISSIONS)
+    admin = Group.objects.get(name="administrator")
+    annotator = Group.objects.get(name="annotator")
+    # administrators hold every permission; annotators only a subset
+    from django.contrib.auth.models import Permission
+
+    assert admin.permissions.count() == Permission.objects.count()
+    assert 0 < annotator.permissions.count() < admin.permissions.count()
+    assert not annotator.permissions.filter(content_type__app_label="auth").exists()
+
+
+@pytest.mark.django_db
+def test_has_role(users):
+    assert has_role(users["annotator"], "annotator")
+    assert not has_role(users["annotator"], "researcher")
+    assert has_role(users["admin"], "researcher")  # administrators can do everything
+
+
+@pytest.mark.django_db
+def test_admin_needs_staff(client, users):
+    client.force_login(users["annotator"])
+    assert client.get("/admin/").status_code == 302
+    client.force_login(users["admin"])
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_demo_load_is_idempotent():
+    from django.contrib.auth import get_user_model
+
+    demo_load(log=lambda m: None, apps=())
+    first = sorted(get_user_model().objects.values_list("username", "password"))
+    demo_load(log=lambda m: None, apps=())
+    second = sorted(get_user_model().objects.values_list("username", "password"))
+    assert first == second
+    assert len(first) == len(DEMO_USERS)
+
+
+@pytest.mark.django_db
+def test_openapi_schema_lists_the_job_endpoints(client, users):
+    client.force_login(users["researcher"])
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/jobs/{job_id}/" in schema["paths"]
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_api_needs_authentication(client):
+    assert client.get("/api/jobs/").status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_token_authentication(client, users):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=users["researcher"])
+    response = client.get("/api/jobs/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_private_media_is_never_served_by_path(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "gt.png").write_bytes(b"secret")
+    (tmp_path / "public.txt").write_bytes(b"hello")
+    assert client.get("/media/private/gt.png").status_code == 404
+    assert client.get("/media/public.txt").status_code == 200

@@ -1,0 +1,52 @@
+"""Site-wide pages: home, health check, and the placeholder for sections still to come."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.views.static import serve
+from django.shortcuts import render
+
+from .celery import app as celery_app
+
+
+def home(request):
+    return render(request, "webapp/home.html")
+
+
+def coming(request, *, section: str, description: str):
+    return render(request, "webapp/coming.html", {"section": section, "description": description})
+
+
+def healthz(request):
+    """Reachability of the database, the broker and the workers, as JSON (HTTP 503 if any is down)."""
+    checks: dict[str, dict] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True, "engine": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]}
+    except Exception as exc:  # report, never raise
+        checks["database"] = {"ok": False, "error": str(exc)}
+    try:
+        with celery_app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = {"ok": True, "transport": conn.transport_cls}
+    except Exception as exc:
+        checks["broker"] = {"ok": False, "error": str(exc)}
+    workers: list[str] = []
+    if checks["broker"]["ok"]:
+        try:
+            replies = celery_app.control.ping(timeout=float(request.GET.get("timeout", 1.0)))
+            workers = sorted(name for reply in replies for name in reply)
+        except Exception as exc:
+            checks["workers"] = {"ok": False, "error": str(exc), "count": 0}
+    checks.setdefault("workers", {"ok": bool(workers), "count": len(workers), "names": workers})
+    ok = all(c["ok"] for c in checks.values())
+    return JsonResponse({"ok": ok, **checks}, status=200 if ok else 503)
+
+
+def media(request, path: str):
+    """Serve public media from MEDIA_ROOT; ``private/`` is never served by path."""
+    if path.startswith("private/") or "/private/" in path:
+        raise Http404("Not found")
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
