@@ -1,0 +1,60 @@
+# Film artefact lab: `make run` starts everything on the embedded default; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null)
+
+.PHONY: run test setup install frontend migrate static demo worker web browser bench clean help
+
+help:
+	@echo "make run    - install, build, migrate, load demo content, start web server + Celery worker"
+	@echo "make test   - the same set-up, then the whole test suite (unit, database, Celery, browser)"
+	@echo "make bench  - run the benchmarks under benchmarks/"
+
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/build.mjs $(FRONTEND_SRC)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+
+frontend: frontend/dist/.built
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+static: install frontend
+	$(PY) manage.py collectstatic --noinput -v 0
+
+setup: install frontend migrate static
+
+demo: setup
+	$(PY) manage.py seed_demo
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium"; fi; }
+
+run: demo
+	HOST=$(HOST) PORT=$(PORT) scripts/run-dev
+
+worker: setup
+	$(PY) -m celery -A webapp worker -Q cpu,gpu --loglevel INFO
+
+test: setup browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf var/broker var/test-broker var/staticfiles frontend/dist test-artifacts
