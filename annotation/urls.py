@@ -1,9 +1,14 @@
 from django.urls import path
 
-from webapp.views import coming
+from . import views
 
 app_name = "annotation"
 
 urlpatterns = [
-    path("", coming, {"section": "Annotate", "description": "Draw and classify artefact polygons on film scans; import and export annotations; browse the artefact bank and damage statistics."}, name="index"),
+    path("", views.index, name="index"),
+    path("upload/", views.scan_upload, name="upload"),
+    path("scans/<int:scan_id>/", views.scan_annotate, name="scan"),
+    path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
+    path("datasets/<int:dataset_id>/statistics/", views.dataset_statistics, name="statistics"),
+    path("bank/", views.bank, name="bank"),
 ]

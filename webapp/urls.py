@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("jobs.urls")),
     path("annotate/", include("annotation.urls")),
+    path("api/annotation/", include("annotation.api_urls")),
     path("models/", include("synthesis.urls")),
     path("restore/", include("restoration.urls")),
     path("leaderboard/", include("evaluation.urls")),

@@ -46,6 +46,18 @@ class FrameGeometry:
             return cls(width_px, height_px, 35.0, 24.0)
         return cls(width_px, height_px, 24.0, 35.0)
 
+    @classmethod
+    def for_format(
+        cls, width_px: int, height_px: int, long_mm: float, short_mm: float
+    ) -> "FrameGeometry":
+        """A ``long_mm`` x ``short_mm`` frame with its long edge along the longer image axis.
+
+        ``for_format(w, h, 35, 24)`` equals ``for_35mm(w, h)``.
+        """
+        if width_px >= height_px:
+            return cls(width_px, height_px, float(long_mm), float(short_mm))
+        return cls(width_px, height_px, float(short_mm), float(long_mm))
+
     @property
     def um_per_px_x(self) -> float:
         return self.frame_w_mm * 1000.0 / self.width_px
@@ -70,6 +82,10 @@ class Artefact:
     area_um2: float
     centroid: tuple[float, float]  # (x, y)
     bbox: tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax)
+    #: What validation changed or repaired (empty when the polygon was taken as drawn).
+    notes: tuple[str, ...] = ()
+    #: The artefact's key in the file it was imported from, when there was one.
+    source_key: str | None = None
 
 
 @dataclass

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("datasets/", apis.DatasetListApi.as_view(), name="annotation-api-datasets"),
+    path("datasets/<int:dataset_id>/stats/", apis.DatasetStatsApi.as_view(), name="annotation-api-dataset-stats"),
+    path("datasets/<int:dataset_id>/export/", apis.DatasetExportApi.as_view(), name="annotation-api-dataset-export"),
+    path("scans/", apis.ScanListApi.as_view(), name="annotation-api-scans"),
+    path("scans/<int:scan_id>/", apis.ScanDetailApi.as_view(), name="annotation-api-scan"),
+    path("scans/<int:scan_id>/polygons/", apis.ScanPolygonsApi.as_view(), name="annotation-api-scan-polygons"),
+    path("scans/<int:scan_id>/done/", apis.ScanDoneApi.as_view(), name="annotation-api-scan-done"),
+    path("polygons/<int:polygon_id>/", apis.PolygonDetailApi.as_view(), name="annotation-api-polygon"),
+    path("bank/", apis.BankListApi.as_view(), name="annotation-api-bank"),
+]

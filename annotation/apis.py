@@ -1,0 +1,205 @@
+"""REST API of the annotation app: one class per operation, validate -> service -> response."""
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.core.formats import export_coco, export_public_json, parse_frame_mm
+from annotation.core.geometry import PolygonError
+from annotation.core.stats import damage_stats
+from imaging.io import ImageError
+from webapp.roles import RESEARCHER, has_role
+
+from . import selectors, services
+from .models import BankEntry, Dataset, Polygon, Scan
+from .serializers import (
+    BankEntrySerializer, DatasetSerializer, PolygonInputSerializer, PolygonPatchSerializer, PolygonSerializer,
+    ScanCreateSerializer, ScanSerializer,
+)
+
+
+def flat_errors(errors) -> str:
+    """DRF's nested validation errors as one readable sentence."""
+    if isinstance(errors, dict):
+        return "; ".join(f"{k}: {flat_errors(v)}" if k != "non_field_errors" else flat_errors(v)
+                         for k, v in errors.items())
+    if isinstance(errors, list):
+        return "; ".join(flat_errors(e) for e in errors)
+    return str(errors)
+
+
+def validated(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    if not serializer.is_valid():
+        raise ValidationError({"detail": flat_errors(serializer.errors)})
+    return serializer.validated_data
+
+
+def require_researcher(user) -> None:
+    if not has_role(user, RESEARCHER):
+        raise PermissionDenied("Only researchers and administrators may do this.")
+
+
+def editable_scan(request, scan_id: int) -> Scan:
+    scan = get_object_or_404(selectors.scan_list_for(user=request.user), pk=scan_id)
+    if request.method not in ("GET", "HEAD") and not selectors.scan_can_edit(scan=scan, user=request.user):
+        raise PermissionDenied("This scan is not assigned to you.")
+    return scan
+
+
+class DatasetListApi(APIView):
+    def get(self, request):
+        return Response(DatasetSerializer(selectors.dataset_list(), many=True).data)
+
+    def post(self, request):
+        require_researcher(request.user)
+        data = validated(DatasetSerializer, request.data)
+        if Dataset.objects.filter(name=data["name"]).exists():
+            raise ValidationError({"detail": f"A dataset named {data['name']!r} exists already."})
+        dataset = services.dataset_get_or_create(name=data["name"], description=data.get("description", ""),
+                                                 user=request.user)
+        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetStatsApi(APIView):
+    def get(self, request, dataset_id: int):
+        dataset = get_object_or_404(Dataset, pk=dataset_id)
+        scans = selectors.dataset_scan_artefacts(dataset=dataset)
+        return Response(damage_stats(scans, name=dataset.name))
+
+
+class DatasetExportApi(APIView):
+    """The dataset's annotations as COCO (``?as=coco``) or as public-format JSON per scan (``?as=json``).
+
+    (``format`` is taken by DRF's content negotiation, hence ``as``.)
+    """
+
+    def get(self, request, dataset_id: int):
+        import json
+
+        dataset = get_object_or_404(Dataset, pk=dataset_id)
+        scans = selectors.dataset_scan_artefacts(dataset=dataset)
+        fmt = request.query_params.get("as", "json")
+        if fmt == "coco":
+            body = export_coco(scans, dataset=dataset.name)
+        elif fmt == "json":
+            body = {"dataset": dataset.name, "scans": [
+                {"name": s.name, "width": s.frame.width_px, "height": s.frame.height_px,
+                 "frame_mm": [max(s.frame.frame_w_mm, s.frame.frame_h_mm), min(s.frame.frame_w_mm, s.frame.frame_h_mm)],
+                 "annotations": export_public_json(s)} for s in scans]}
+        else:
+            raise ValidationError({"detail": f"Unknown export format {fmt!r}; use json or coco."})
+        response = HttpResponse(json.dumps(body), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{dataset.name}-{fmt}.json"'
+        return response
+
+
+class ScanListApi(APIView):
+    parser_classes = (MultiPartParser, FormParser, JSONParser)
+
+    def get(self, request):
+        qs = selectors.scan_list_for(user=request.user)
+        if "dataset" in request.query_params:
+            qs = qs.filter(dataset__name=request.query_params["dataset"])
+        return Response(ScanSerializer(qs, many=True).data)
+
+    def post(self, request):
+        require_researcher(request.user)
+        data = validated(ScanCreateSerializer, request.data)
+        dataset = services.dataset_get_or_create(name=data["dataset"], user=request.user)
+        upload = data.get("image")
+        image = None
+        if upload is not None:
+            image = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+        try:
+            scan = services.scan_create(
+                dataset=dataset, name=data["name"], image=image, filename=upload.name if upload else None,
+                width=data.get("width"), height=data.get("height"), film_format=data["film_format"],
+                frame_mm=parse_frame_mm(data["frame_mm"]) if data.get("frame_mm") else None,
+                polarity=data["polarity"], emulsion=data["emulsion"], notes=data["notes"], user=request.user,
+            )
+        except (ImageError, ValueError) as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(ScanSerializer(scan).data, status=status.HTTP_201_CREATED)
+
+
+class ScanDetailApi(APIView):
+    def get(self, request, scan_id: int):
+        scan = editable_scan(request, scan_id)
+        body = ScanSerializer(scan).data
+        body["progress"] = selectors.scan_progress(scan=scan, user=request.user)
+        body["assignment"] = body["progress"]["assignment"]
+        return Response(body)
+
+
+class ScanPolygonsApi(APIView):
+    def get(self, request, scan_id: int):
+        scan = editable_scan(request, scan_id)
+        return Response(PolygonSerializer(scan.polygons.select_related("author"), many=True).data)
+
+    def post(self, request, scan_id: int):
+        scan = editable_scan(request, scan_id)
+        data = validated(PolygonInputSerializer, request.data)
+        try:
+            polygon = services.polygon_create(scan=scan, cls=data["cls"], points=data["points"],
+                                              author=request.user)
+        except PolygonError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(PolygonSerializer(polygon).data, status=status.HTTP_201_CREATED)
+
+
+class PolygonDetailApi(APIView):
+    def _polygon(self, request, polygon_id: int) -> Polygon:
+        polygon = get_object_or_404(Polygon.objects.select_related("scan"), pk=polygon_id)
+        editable_scan(request, polygon.scan_id)
+        return polygon
+
+    def get(self, request, polygon_id: int):
+        return Response(PolygonSerializer(self._polygon(request, polygon_id)).data)
+
+    def patch(self, request, polygon_id: int):
+        polygon = self._polygon(request, polygon_id)
+        data = validated(PolygonPatchSerializer, request.data)
+        try:
+            polygon = services.polygon_update(polygon=polygon, version=data.get("version"), cls=data.get("cls"),
+                                              points=data.get("points"), user=request.user)
+        except PolygonError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        except services.ConflictError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(PolygonSerializer(polygon).data)
+
+    def delete(self, request, polygon_id: int):
+        services.polygon_delete(polygon=self._polygon(request, polygon_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScanDoneApi(APIView):
+    def post(self, request, scan_id: int):
+        scan = editable_scan(request, scan_id)
+        done = request.data.get("done", True)
+        if not isinstance(done, bool):
+            raise ValidationError({"detail": "done must be true or false."})
+        assignment = services.assignment_set_done(scan=scan, annotator=request.user, done=done)
+        return Response({"done": assignment.done})
+
+
+class BankListApi(APIView):
+    def get(self, request):
+        qs = BankEntry.objects.all()
+        params = request.query_params
+        if "cls" in params:
+            qs = qs.filter(cls=params["cls"])
+        try:
+            if "min_area" in params:
+                qs = qs.filter(area_px__gte=float(params["min_area"]))
+            if "max_area" in params:
+                qs = qs.filter(area_px__lte=float(params["max_area"]))
+        except ValueError as exc:
+            raise ValidationError({"detail": "min_area and max_area must be numbers."}) from exc
+        return Response(BankEntrySerializer(qs[:500], many=True).data)

@@ -1,0 +1,72 @@
+"""Reads of the annotation app."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from django.db.models import Count, Q, QuerySet
+
+from annotation.core.types import CLASSES, Artefact, ScanArtefacts
+
+from .models import Dataset, Polygon, Scan
+
+
+def scan_list_for(*, user) -> QuerySet[Scan]:
+    """Scans a user may open: annotators their assigned ones, researchers and staff every scan."""
+    from webapp.roles import RESEARCHER, has_role
+
+    qs = Scan.objects.select_related("dataset").annotate(polygon_count=Count("polygons"))
+    if has_role(user, RESEARCHER):
+        return qs
+    return qs.filter(assignments__annotator=user)
+
+
+def scan_can_edit(*, scan: Scan, user) -> bool:
+    from webapp.roles import RESEARCHER, has_role
+
+    return has_role(user, RESEARCHER) or scan.assignments.filter(annotator=user).exists()
+
+
+def scan_progress(*, scan: Scan, user=None) -> dict:
+    by_class = Counter(scan.polygons.values_list("cls", flat=True))
+    assignment = None
+    if user is not None and user.is_authenticated:
+        a = scan.assignments.filter(annotator=user).first()
+        assignment = {"done": a.done} if a else None
+    return {
+        "polygons": sum(by_class.values()),
+        "by_class": {c: by_class.get(c, 0) for c in CLASSES},
+        "assignment": assignment,
+        "annotators": [
+            {"username": a.annotator.username, "done": a.done}
+            for a in scan.assignments.select_related("annotator")
+        ],
+    }
+
+
+def dataset_list() -> QuerySet[Dataset]:
+    return Dataset.objects.annotate(
+        scan_count=Count("scans", distinct=True),
+        polygon_count=Count("scans__polygons"),
+        done_count=Count("scans__assignments", filter=Q(scans__assignments__done=True), distinct=True),
+    )
+
+
+def dataset_scan_artefacts(*, dataset: Dataset, scan_ids: list[int] | None = None) -> list[ScanArtefacts]:
+    """The dataset's annotations as pure-core values (for statistics and damage-model fitting)."""
+    scans = dataset.scans.all()
+    if scan_ids:
+        scans = scans.filter(pk__in=scan_ids)
+    result = []
+    for scan in scans:
+        rows = Polygon.objects.filter(scan=scan).values_list(
+            "cls", "points", "area_px", "area_um2", "centroid_x", "centroid_y",
+            "bbox_xmin", "bbox_ymin", "bbox_xmax", "bbox_ymax", "source_key",
+        )
+        artefacts = [
+            Artefact(cls=cls, polygon=np.asarray(points, dtype=float), area_px=apx, area_um2=aum,
+                     centroid=(cx, cy), bbox=(x0, y0, x1, y1), source_key=key or None)
+            for cls, points, apx, aum, cx, cy, x0, y0, x1, y1, key in rows.iterator(chunk_size=2000)
+        ]
+        result.append(ScanArtefacts(name=scan.name, frame=scan.frame, artefacts=artefacts))
+    return result

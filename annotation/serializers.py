@@ -1,0 +1,99 @@
+from rest_framework import serializers
+
+from annotation.core.film import FILM_FORMATS
+from annotation.core.types import CLASSES
+
+from .models import BankEntry, Dataset, Polygon, Scan
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    scan_count = serializers.IntegerField(read_only=True)
+    polygon_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = ("id", "name", "description", "created_at", "scan_count", "polygon_count")
+        read_only_fields = ("id", "created_at", "scan_count", "polygon_count")
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    dataset = serializers.CharField(source="dataset.name")
+    dzi_url = serializers.SerializerMethodField()
+    polygon_count = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Scan
+        fields = ("id", "dataset", "name", "width", "height", "channels", "bit_depth", "image_format",
+                  "film_format", "frame_long_mm", "frame_short_mm", "polarity", "emulsion", "notes", "source",
+                  "tiles_state", "dzi_url", "polygon_count", "created_at")
+        read_only_fields = fields
+
+    def get_dzi_url(self, scan: Scan) -> str | None:
+        from django.conf import settings
+
+        if scan.tiles_state != Scan.TilesState.READY or not scan.tiles_path:
+            return None
+        return f"{settings.MEDIA_URL}{scan.tiles_path}"
+
+
+class ScanCreateSerializer(serializers.Serializer):
+    dataset = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, required=False)
+    image = serializers.FileField(required=False)
+    width = serializers.IntegerField(min_value=1, required=False)
+    height = serializers.IntegerField(min_value=1, required=False)
+    film_format = serializers.ChoiceField(choices=list(FILM_FORMATS) + ["custom"], default="35mm")
+    frame_mm = serializers.RegexField(r"^\s*\d+(\.\d+)?\s*x\s*\d+(\.\d+)?\s*$", required=False,
+                                      help_text="Physical frame, long x short edge in mm, e.g. 35x24.")
+    polarity = serializers.ChoiceField(choices=Scan.Polarity.values, default=Scan.Polarity.NEGATIVE)
+    emulsion = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    notes = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def validate(self, data):
+        if "image" not in data and not ("width" in data and "height" in data):
+            raise serializers.ValidationError("Give an image file, or width and height for a scan without pixels.")
+        if data.get("film_format") == "custom" and "frame_mm" not in data:
+            raise serializers.ValidationError("A custom film format needs frame_mm, e.g. 35x24.")
+        if "name" not in data:
+            if "image" not in data:
+                raise serializers.ValidationError("A scan without pixels needs a name.")
+            data["name"] = data["image"].name.rsplit(".", 1)[0]
+        return data
+
+
+class PolygonSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", default=None, read_only=True)
+
+    class Meta:
+        model = Polygon
+        fields = ("id", "cls", "points", "author", "area_px", "area_um2", "bbox_xmin", "bbox_ymin", "bbox_xmax",
+                  "bbox_ymax", "centroid_x", "centroid_y", "patch_col", "patch_row", "notes", "source", "version",
+                  "updated_at")
+        read_only_fields = fields
+
+
+def points_field(**kwargs) -> serializers.ListField:
+    """[[x, y], ...] in full-resolution pixels; geometry is checked by the service."""
+    point = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+    return serializers.ListField(child=point, min_length=1, max_length=20000, **kwargs)
+
+
+class PolygonInputSerializer(serializers.Serializer):
+    cls = serializers.ChoiceField(choices=CLASSES)
+    points = points_field()
+
+
+class PolygonPatchSerializer(serializers.Serializer):
+    cls = serializers.ChoiceField(choices=CLASSES, required=False)
+    points = points_field(required=False)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class BankEntrySerializer(serializers.ModelSerializer):
+    image_url = serializers.FileField(source="image", read_only=True)
+
+    class Meta:
+        model = BankEntry
+        fields = ("id", "cls", "kind", "image_url", "width", "height", "area_px", "area_um2", "source_scan",
+                  "source_path")
+        read_only_fields = fields

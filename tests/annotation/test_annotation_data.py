@@ -1,0 +1,150 @@
+"""Annotation data layer: import of the public data, statistics, export round trips, the bank."""
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from annotation.models import BankEntry, Dataset, Polygon, Scan
+from imaging.io import write_image
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "film-damage-simulator"
+needs_data = pytest.mark.skipif(not (DATA / "manifest.json").exists(), reason="public data not present")
+
+# Table 1 of the paper, quoted in the data's README: count, mean and std of area in square microns.
+TABLE_1 = {
+    "dirt": (2700, 8194, 10304),
+    "dust": (7631, 3344, 1637),
+    "long hair": (398, 53501, 35524),
+    "short hair": (1341, 16365, 11735),
+    "scratch": (65, 229660, 521345),
+}
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@needs_data
+@pytest.mark.django_db
+def test_import_of_the_public_data_reproduces_table_1():
+    # when the ten public files are imported by their manifest
+    log = run("import_annotations", "--manifest", str(DATA / "manifest.json"), "--dataset", "public",
+              "--no-tiles")
+    # then the two degenerate polygons are reported and skipped
+    assert log.count("skipped scan_") == 2
+    assert Polygon.objects.count() == 12135
+    # and damage_stats prints exactly the documented shape, matching Table 1
+    stats = json.loads(run("damage_stats", "--dataset", "public", "--json"))
+    assert set(stats) == {"dataset", "scans", "classes"}
+    assert stats["dataset"] == "public" and stats["scans"] == 10
+    assert list(stats["classes"]) == ["dust", "dirt", "short hair", "long hair", "scratch"]
+    for cls, (count, mean, std) in TABLE_1.items():
+        got = stats["classes"][cls]
+        assert set(got) == {"count", "area_um2"} and set(got["area_um2"]) == {"mean", "std"}
+        assert got["count"] == count
+        assert got["area_um2"]["mean"] == pytest.approx(mean, rel=0.01)
+        assert got["area_um2"]["std"] == pytest.approx(std, rel=0.01)
+
+
+@needs_data
+@pytest.mark.django_db
+def test_reimport_replaces_rather_than_duplicates():
+    args = ("import_annotations", str(DATA / "annotations" / "scan_10.json"), "--dataset", "one",
+            "--width", "4944", "--height", "3396", "--coordinate-scale", "1.5", "--no-tiles")
+    run(*args)
+    first = Polygon.objects.count()
+    run(*args)
+    assert Polygon.objects.count() == first > 0
+    assert Scan.objects.filter(dataset__name="one").count() == 1
+
+
+@pytest.mark.django_db
+def test_single_file_import_needs_a_canvas(tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps({"0": {"points": [{"x": 1, "y": 1}, {"x": 30, "y": 1}, {"x": 30, "y": 20}],
+                                   "label": {"name": "Dust"}}}))
+    with pytest.raises(CommandError, match="--width and --height"):
+        run("import_annotations", str(f), "--dataset", "d")
+    with pytest.raises(CommandError, match="either --manifest"):
+        run("import_annotations", "--dataset", "d")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(CommandError, match="JSON"):
+        run("import_annotations", str(bad), "--dataset", "d", "--width", "100", "--height", "100")
+    assert Polygon.objects.count() == 0
+    run("import_annotations", str(f), "--dataset", "d", "--width", "100", "--height", "80", "--frame-mm", "24x18",
+        "--no-tiles")
+    scan = Scan.objects.get(name="a")
+    assert (scan.frame_long_mm, scan.frame_short_mm) == (24.0, 18.0)
+    polygon = scan.polygons.get()
+    # 1 px = 24000/100 um by 18000/80 um; the triangle's area is 29 * 19 / 2 px
+    assert polygon.area_um2 == pytest.approx(29 * 19 / 2 * 240 * 225)
+
+
+@needs_data
+@pytest.mark.django_db
+def test_export_round_trips_through_json_and_coco(tmp_path):
+    run("import_annotations", str(DATA / "annotations" / "scan_04.json"), "--dataset", "src",
+        "--width", "4944", "--height", "3396", "--no-tiles")
+    before = sorted(Polygon.objects.values_list("cls", "area_px"))
+    run("export_annotations", "--dataset", "src", "--format", "json", "--out", str(tmp_path / "json"))
+    run("export_annotations", "--dataset", "src", "--format", "coco", "--out", str(tmp_path / "coco.json"))
+    run("import_annotations", str(tmp_path / "json" / "scan_04.json"), "--dataset", "again",
+        "--width", "4944", "--height", "3396", "--no-tiles")
+    after = sorted(Polygon.objects.filter(scan__dataset__name="again").values_list("cls", "area_px"))
+    assert [c for c, _ in before] == [c for c, _ in after]
+    np.testing.assert_allclose([a for _, a in before], [a for _, a in after], rtol=1e-6)
+    coco = json.loads((tmp_path / "coco.json").read_text())
+    assert len(coco["annotations"]) == len(before)
+    assert {c["name"] for c in coco["categories"]} == {"dust", "dirt", "short hair", "long hair", "scratch"}
+
+
+@pytest.mark.django_db
+def test_import_artefact_bank_by_mapping(tmp_path):
+    # given a folder of RGBA artefact images in two sub-folders
+    for folder, n in (("sprinkles", 2), ("hair", 1)):
+        (tmp_path / folder).mkdir()
+        for i in range(n):
+            rgba = np.zeros((40, 40, 4), np.uint8)
+            rgba[10:20, 10:10 + 5 * (i + 1), :3] = 200
+            rgba[10:20, 10:10 + 5 * (i + 1), 3] = 255
+            write_image(tmp_path / folder / f"{i}.png", rgba)
+    (tmp_path / "hair" / "empty.png").write_bytes(b"")
+    # when imported twice
+    log = run("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=dust,hair=long hair")
+    run("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=dust,hair=long hair")
+    # then each image is a bank entry once, with its class and alpha area, and the bad file is reported
+    assert "empty.png" in log
+    entries = sorted(BankEntry.objects.values_list("cls", "area_px"))
+    assert entries == [("dust", 50.0), ("dust", 100.0), ("long hair", 50.0)]
+    with pytest.raises(CommandError, match="unknown class"):
+        run("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=fluff,hair=long hair")
+
+
+@pytest.mark.django_db
+def test_damage_stats_on_unknown_dataset():
+    with pytest.raises(CommandError, match="No dataset"):
+        run("damage_stats", "--dataset", "nope", "--json")
+
+
+@pytest.mark.django_db
+def test_demo_content_is_idempotent(settings):
+    if not (Path(settings.FILM_DAMAGE_DATA) / "manifest.json").exists():
+        pytest.skip("public data not present")
+    from annotation.demo import load_demo
+
+    load_demo(log=lambda m: None)
+    counts = (Dataset.objects.count(), Scan.objects.count(), Polygon.objects.count(), BankEntry.objects.count())
+    load_demo(log=lambda m: None)
+    assert (Dataset.objects.count(), Scan.objects.count(), Polygon.objects.count(),
+            BankEntry.objects.count()) == counts
+    demo = Scan.objects.get(name="demo-frame-01")
+    assert demo.bit_depth == 16 and demo.has_pixels and demo.polygons.count() > 1000
