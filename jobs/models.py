@@ -32,6 +32,7 @@ class Job(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     celery_task_id = models.CharField(max_length=64, blank=True)
+    task_name = models.CharField(max_length=200, blank=True, help_text="The Celery task that runs the job.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

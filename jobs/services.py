@@ -20,12 +20,32 @@ def job_create(*, kind: str, owner=None, params: dict[str, Any] | None = None, q
 def job_enqueue(*, job: Job, task) -> Job:
     """Send ``task(job.id)`` to the job's queue once the current transaction commits."""
 
+    job.task_name = task.name
+    Job.objects.filter(pk=job.pk).update(task_name=task.name)
+
     def send() -> None:
         result = task.apply_async(args=(job.pk,), queue=job.queue)
         Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
 
     transaction.on_commit(send)
     return job
+
+
+def jobs_requeue_orphaned(*, worker: str) -> list[int]:
+    """Send again the jobs a previous run of ``worker`` left running (it was killed).
+
+    Job tasks are idempotent where they can be resumed: they compute what is
+    missing and carry on, so a job is never lost when its worker dies.
+    """
+    from webapp.celery import app
+
+    ids = []
+    for job in Job.objects.filter(state=Job.State.RUNNING, worker=worker).exclude(task_name=""):
+        Job.objects.filter(pk=job.pk).update(state=Job.State.PENDING,
+                                             message="Requeued after its worker stopped")
+        app.send_task(job.task_name, args=(job.pk,), queue=job.queue)
+        ids.append(job.pk)
+    return ids
 
 
 def job_start(*, job_id: int, worker: str = "", device: str = "") -> Job | None:

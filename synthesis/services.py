@@ -1,0 +1,227 @@
+"""Writes of the synthesis app: fit damage models, render previews, build synthetic datasets."""
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from annotation.models import Dataset
+from annotation.selectors import dataset_scan_artefacts
+from annotation.core.types import FrameGeometry
+from jobs import services as job_services
+from synthesis.core.bank import ArtefactBank
+from synthesis.core.fit import fit_damage_model
+from synthesis.core.model import DamageModel as CoreDamageModel
+
+from .models import DamageModel, OverlayPreview, SyntheticDataset
+
+logger = logging.getLogger(__name__)
+
+#: Procedural appearances added to the bank per class (seeded).
+PROCEDURAL_PER_CLASS = 100
+
+
+def damage_model_core(record: DamageModel) -> CoreDamageModel:
+    """The pure-core damage model stored in a record."""
+    return CoreDamageModel.from_dict(record.params)
+
+
+@functools.lru_cache(maxsize=1)
+def artefact_bank() -> ArtefactBank:
+    """The bank the renderer draws from (cached per process).
+
+    The public artefact images (``FILM_DAMAGE_DATA/synthetic``, cached as an
+    ``.npz`` under ``var/cache``), seeded procedural appearances, and the
+    cut-outs of annotated scans stored in the annotation app's bank.
+    """
+    bank = ArtefactBank()
+    root = Path(settings.FILM_DAMAGE_DATA) / "synthetic"
+    if root.is_dir():
+        cache = Path(settings.VAR_DIR) / "cache" / "artefact-bank.npz"
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        bank.extend(ArtefactBank.from_synthetic_folder(root, cache_path=cache))
+    else:
+        logger.warning("No artefact images at %s: the bank holds procedural and cut-out appearances only.", root)
+    bank.add_procedural(seed=0, per_class=PROCEDURAL_PER_CLASS)
+    _add_cutouts(bank)
+    return bank
+
+
+def _add_cutouts(bank: ArtefactBank) -> int:
+    from annotation.models import BankEntry
+    from imaging.io import read_image
+
+    added = 0
+    for entry in BankEntry.objects.filter(kind=BankEntry.Kind.CUTOUT).select_related("source_scan"):
+        with entry.image.open("rb") as fh:
+            rgba = read_image(fh.read())
+        alpha = rgba[..., 3]
+        if alpha.dtype != "uint8":
+            alpha = (alpha // 257).astype("uint8")
+        um = entry.source_scan.frame.um2_per_px ** 0.5 if entry.source_scan else None
+        added += bank.add(entry.cls, alpha, source=f"cutout:{entry.pk}", um_per_px=um)
+    return added
+
+
+def damage_model_fit(*, dataset: Dataset, name: str, scan_names: list[str] | None = None, user=None,
+                     min_samples: int = 3, seed: int = 0, progress=None) -> DamageModel:
+    """Fit a damage model on a dataset (or the named scans of it) and store it as the next version."""
+    scans = dataset_scan_artefacts(dataset=dataset)
+    if scan_names:
+        unknown = sorted(set(scan_names) - {s.name for s in scans})
+        if unknown:
+            raise ValueError(f"Dataset {dataset.name!r} has no scan(s) {', '.join(unknown)}.")
+        scans = [s for s in scans if s.name in set(scan_names)]
+    if not scans or not any(s.artefacts for s in scans):
+        raise ValueError(f"Dataset {dataset.name!r} has no annotated artefacts to fit a damage model on.")
+    core = fit_damage_model(scans, min_samples=min_samples, seed=seed,
+                            description=f"dataset {dataset.name}", progress=progress)
+    notes = [f"{cls}: {note}" for cls, m in core.classes.items() for note in getattr(m, "notes", [])]
+    with transaction.atomic():
+        latest = DamageModel.objects.select_for_update().filter(name=name).aggregate(v=Max("version"))["v"] or 0
+        return DamageModel.objects.create(name=name, version=latest + 1, dataset=dataset,
+                                          scan_names=sorted(scan_names or []), params=core.to_dict(),
+                                          notes="\n".join(notes), created_by=user)
+
+
+def damage_model_fit_enqueue(*, dataset: Dataset, name: str, scan_names: list[str] | None = None, user=None):
+    from . import tasks
+
+    job = job_services.job_create(kind="damage_model.fit", owner=user, queue="cpu",
+                                  params={"dataset_id": dataset.pk, "name": name, "scan_names": scan_names or []})
+    job_services.job_enqueue(job=job, task=tasks.damage_model_fit)
+    return job
+
+
+def frame_for(*, width: int, height: int, frame_mm: tuple[float, float] | None) -> FrameGeometry:
+    if frame_mm is None:
+        return FrameGeometry.for_35mm(width, height)
+    return FrameGeometry.for_format(width, height, max(frame_mm), min(frame_mm))
+
+
+def overlays_generate(*, record: DamageModel, width: int, height: int, count: int, seed: int, out_dir: Path,
+                      polarity: str = "negative", frame_mm: tuple[float, float] | None = None,
+                      damage_level: float = 1.0, device: str | None = None, progress=None) -> dict:
+    """Render ``count`` overlays and masks into ``out_dir`` (see ``synthesis.core.overlays``)."""
+    from synthesis.core.overlays import generate_overlays
+
+    if width < 1 or height < 1:
+        raise ValueError(f"Width and height must be positive, got {width} x {height}.")
+    return generate_overlays(damage_model_core(record), artefact_bank(), width=width, height=height, count=count,
+                             seed=seed, out_dir=out_dir, polarity=polarity,
+                             frame=frame_for(width=width, height=height, frame_mm=frame_mm),
+                             damage_level=damage_level, device=device, progress=progress)
+
+
+def preview_render(*, preview: OverlayPreview, progress=None) -> dict:
+    """Render a preview overlay in both polarities, applied to its source image (or a grey frame)."""
+    import numpy as np
+
+    from imaging.io import read_image, to_display_8bit, write_image
+    from synthesis.core.render import apply_overlay, render_overlay
+
+    model = damage_model_core(preview.damage_model)
+    if preview.source_image:
+        with preview.source_image.open("rb") as fh:
+            clean = read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+        if clean.ndim == 3 and clean.shape[2] == 4:
+            clean = clean[..., :3]
+        height, width = clean.shape[:2]
+    else:
+        width, height = preview.width, preview.height
+        clean = np.full((height, width, 3), 128, np.uint8)
+    rel = Path("previews") / f"preview-{preview.pk}"
+    out = Path(settings.MEDIA_ROOT) / rel
+    out.mkdir(parents=True, exist_ok=True)
+    result: dict = {"width": width, "height": height}
+    for i, polarity in enumerate(("negative", "positive")):
+        overlay = render_overlay(model, artefact_bank(), width=width, height=height, seed=preview.seed,
+                                 damage_level=preview.damage_level, polarity=polarity)
+        damaged = to_display_8bit(apply_overlay(clean, overlay))
+        write_image(out / f"{polarity}.png", damaged)
+        if i == 0:
+            write_image(out / "mask.png", overlay.mask.astype(np.uint8) * np.uint8(255))
+            write_image(out / "clean.png", to_display_8bit(clean))
+            result.update(counts=overlay.counts, damaged_fraction=overlay.damaged_fraction)
+        if progress:
+            progress(i + 1, 2)
+    result["files"] = {k: str(rel / f"{k}.png") for k in ("negative", "positive", "mask", "clean")}
+    preview.width, preview.height, preview.result = width, height, result
+    preview.save(update_fields=["width", "height", "result"])
+    return result
+
+
+def preview_create(*, record: DamageModel, width: int, height: int, seed: int, damage_level: float = 1.0,
+                   source_image=None, user=None) -> OverlayPreview:
+    from . import tasks
+
+    if source_image is None and not (16 <= width <= 20000 and 16 <= height <= 20000):
+        raise ValueError("Preview size must be between 16 and 20000 px on each side.")
+    if not 0 < damage_level <= 20:
+        raise ValueError("Damage level must be in (0, 20].")
+    preview = OverlayPreview.objects.create(damage_model=record, width=width, height=height, seed=seed,
+                                            damage_level=damage_level, created_by=user)
+    if source_image is not None:
+        from imaging.io import probe_image
+
+        data = source_image.read()
+        info = probe_image(data)
+        if info.pixels > settings.MAX_IMAGE_PIXELS:
+            raise ValueError(f"Image of {info.width} x {info.height} px exceeds the pixel limit.")
+        from django.core.files.base import ContentFile
+
+        preview.source_image.save(Path(source_image.name).name, ContentFile(data), save=True)
+    job = job_services.job_create(kind="overlay.preview", owner=user, queue="gpu", params={"preview_id": preview.pk})
+    preview.job = job
+    preview.save(update_fields=["job"])
+    job_services.job_enqueue(job=job, task=tasks.preview_render)
+    return preview
+
+
+def synthetic_dataset_build(*, dataset: SyntheticDataset, progress=None, max_items: int | None = None) -> dict:
+    """Build (or resume) a synthetic dataset; returns the core builder's summary (without the manifest)."""
+    from synthesis.core.dataset import build_synthetic_dataset
+
+    opts = dataset.options or {}
+    summary = build_synthetic_dataset(
+        damage_model_core(dataset.damage_model), artefact_bank(), clean_dir=dataset.clean_dir,
+        out_dir=dataset.out_dir, count=dataset.count, seed=dataset.seed, grain=opts.get("grain", True),
+        crop=tuple(opts["crop"]) if opts.get("crop") else None, damage_level=opts.get("damage_level", 1.0),
+        model_label=dataset.damage_model.label, max_items=max_items, progress=progress,
+    )
+    manifest = summary.pop("manifest", None)
+    if manifest is not None:
+        splits = [item["split"] for item in manifest["items"]]
+        summary.update(train=splits.count("train"), val=splits.count("val"))
+    dataset.summary = summary
+    dataset.save(update_fields=["summary"])
+    return summary
+
+
+def synthetic_dataset_create(*, name: str, record: DamageModel, clean_dir: str, out_dir: str | None = None,
+                             count: int | None = None, seed: int = 0, options: dict | None = None,
+                             user=None, enqueue: bool = True) -> SyntheticDataset:
+    from synthesis.core.dataset import clean_images
+
+    if SyntheticDataset.objects.filter(name=name).exists():
+        raise ValueError(f"A synthetic dataset named {name!r} exists already.")
+    sources = clean_images(clean_dir)  # raises a clear error for a missing or empty folder
+    if count is not None and count < 1:
+        raise ValueError("Count must be at least 1.")
+    out = out_dir or str(Path(settings.MEDIA_ROOT) / "synthetic" / name)
+    dataset = SyntheticDataset.objects.create(name=name, damage_model=record, clean_dir=str(clean_dir), out_dir=out,
+                                              count=count or len(sources), seed=seed, options=options or {},
+                                              created_by=user)
+    if enqueue:
+        from . import tasks
+
+        job = job_services.job_create(kind="dataset.build", owner=user, queue="gpu",
+                                      params={"dataset_id": dataset.pk})
+        dataset.job = job
+        dataset.save(update_fields=["job"])
+        job_services.job_enqueue(job=job, task=tasks.synthetic_dataset_build)
+    return dataset

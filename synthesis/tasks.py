@@ -1,0 +1,31 @@
+"""Celery tasks of the synthesis app: thin wrappers of services."""
+from __future__ import annotations
+
+from annotation.models import Dataset
+from jobs.tasking import job_task
+
+from . import services
+from .models import OverlayPreview, SyntheticDataset
+
+
+@job_task(name="synthesis.damage_model_fit", queue="cpu")
+def damage_model_fit(*, job, progress) -> dict:
+    dataset = Dataset.objects.get(pk=job.params["dataset_id"])
+    record = services.damage_model_fit(dataset=dataset, name=job.params["name"],
+                                       scan_names=job.params.get("scan_names") or None, user=job.owner,
+                                       progress=progress)
+    return {"damage_model_id": record.pk, "label": record.label, "url": f"/models/{record.pk}/"}
+
+
+@job_task(name="synthesis.preview_render", queue="gpu", idempotent=True)
+def preview_render(*, job, progress) -> dict:
+    preview = OverlayPreview.objects.select_related("damage_model").get(pk=job.params["preview_id"])
+    result = services.preview_render(preview=preview, progress=progress)
+    return {"preview_id": preview.pk, "counts": result["counts"], "damaged_fraction": result["damaged_fraction"]}
+
+
+@job_task(name="synthesis.synthetic_dataset_build", queue="gpu", idempotent=True)
+def synthetic_dataset_build(*, job, progress) -> dict:
+    dataset = SyntheticDataset.objects.select_related("damage_model").get(pk=job.params["dataset_id"])
+    summary = services.synthetic_dataset_build(dataset=dataset, progress=progress)
+    return {"dataset_id": dataset.pk, **summary}
