@@ -1,9 +1,16 @@
 from django.urls import path
 
-from webapp.views import coming
+from . import views
 
 app_name = "synthesis"
 
 urlpatterns = [
-    path("", coming, {"section": "Damage models", "description": "Fit the statistical damage model from stored annotations, render overlays and build synthetic datasets."}, name="index"),
+    path("", views.index, name="index"),
+    path("fit/", views.model_fit, name="fit"),
+    path("compare/", views.model_compare, name="compare"),
+    path("<int:model_id>/", views.model_detail, name="model"),
+    path("<int:model_id>/preview/", views.preview_create, name="preview-create"),
+    path("previews/<int:preview_id>/", views.preview_detail, name="preview"),
+    path("datasets/new/", views.dataset_create, name="dataset-create"),
+    path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
 ]

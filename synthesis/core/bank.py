@@ -195,14 +195,14 @@ class ArtefactBank:
 
     # -- storage --------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, *, key: str = "") -> None:
-        """Write the bank to an ``.npz`` (one flat uint8 buffer plus an index), atomically."""
+        """Write the bank to a compressed ``.npz`` (one flat uint8 buffer plus an index), atomically."""
         entries = [(ci, a, s, u, ar) for ci, c in enumerate(CLASSES)
                    for a, s, u, ar in zip(self._alphas[c], self._sources[c], self._um_per_px[c], self._areas[c])]
         shapes = np.array([a.shape for _, a, _, _, _ in entries], dtype=np.int64).reshape(-1, 2)
         flat = np.concatenate([a.ravel() for _, a, _, _, _ in entries]) if entries else np.zeros(0, np.uint8)
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, version=_CACHE_VERSION, key=key, flat=flat, shapes=shapes,
+        np.savez_compressed(tmp, version=_CACHE_VERSION, key=key, flat=flat, shapes=shapes,
                  classes=np.array([e[0] for e in entries], dtype=np.int64),
                  sources=np.array([e[2] for e in entries], dtype=str),
                  um_per_px=np.array([e[3] for e in entries], dtype=np.float64),

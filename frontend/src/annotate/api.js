@@ -50,9 +50,10 @@ export class AnnotationApi {
     try {
       data = text ? JSON.parse(text) : null;
     } catch (e) {
-      data = res.ok ? null : text.slice(0, 200);
+      // not JSON (an HTML error page from a proxy or Django's debug page): keep it short
+      data = res.ok || /^\s*</.test(text) ? null : text.slice(0, 200);
     }
-    if (!res.ok) throw new ApiError(res.status, errorText(data, res.status));
+    if (!res.ok) throw new ApiError(res.status, errorText(data, `${res.status} ${res.statusText}`.trim()));
     return data;
   }
 

@@ -1,0 +1,278 @@
+// The polygon annotation editor: wires the store, autosave, undo history, viewer, overlay,
+// input handling and sidebar together, and exposes the test and benchmark hooks.
+import { AnnotationApi } from "./api.js";
+import { History } from "./history.js";
+import { Interaction } from "./interaction.js";
+import { OverlayRenderer } from "./render.js";
+import { PolygonStore, makeState, sameState } from "./store.js";
+import { Syncer } from "./sync.js";
+import { Sidebar } from "./ui.js";
+import { createViewer, zoomToBox } from "./viewer.js";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads and checks the page's data-* configuration; throws with what is wrong. */
+export function readConfig(root) {
+  const d = root.dataset;
+  const num = (name) => {
+    const v = Number(d[name]);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`#annotator needs a positive data-${name}, got "${d[name]}"`);
+    return v;
+  };
+  let classes;
+  try {
+    classes = JSON.parse(d.classes || "[]");
+  } catch (e) {
+    throw new Error(`#annotator data-classes is not JSON: ${e.message}`);
+  }
+  if (!Array.isArray(classes) || !classes.length || !classes.every((c) => c && c.key)) {
+    throw new Error("#annotator data-classes must be a non-empty list of {key, label, colour}");
+  }
+  return {
+    scanId: d.scanId, width: num("width"), height: num("height"), dziUrl: (d.dziUrl || "").trim(),
+    api: d.api || "/api/annotation/", user: d.user || "", readonly: d.readonly === "true",
+    classes: classes.map((c) => ({ key: c.key, label: c.label || c.key, colour: c.colour || "#9e9e9e" })),
+  };
+}
+
+export class Editor {
+  constructor(root) {
+    const cfg = readConfig(root);
+    Object.assign(this, { scanId: cfg.scanId, width: cfg.width, height: cfg.height, classes: cfg.classes, user: cfg.user });
+    this._readonly = cfg.readonly;
+    this.loaded = false;
+    this.tool = this._readonly ? "select" : "draw";
+    this.currentClass = this.classes[0].key;
+    this.selectedKey = null;
+    this.done = false;
+    this.store = new PolygonStore({ width: this.width, height: this.height });
+    this.api = new AnnotationApi(cfg.api, this.scanId);
+    this.history = new History();
+    this.ui = new Sidebar(this, root);
+    this.syncer = new Syncer({
+      store: this.store, api: this.api,
+      onStatus: (s) => this.loaded && this.ui.setStatus(s),
+      onNotice: (text, kind) => this.notice(text, kind),
+    });
+    const { viewer, opened } = createViewer(this.ui.viewerEl, {
+      dziUrl: cfg.dziUrl, width: this.width, height: this.height, onBlank: (m) => this.notice(m, "warn"),
+    });
+    this.viewer = viewer;
+    this.stats = { lastRedrawMs: 0, drawn: 0, total: 0, redraws: 0, meanRedrawMs: 0, maxRedrawMs: 0, flush: false };
+    this.interaction = new Interaction(this);
+    this.renderer = new OverlayRenderer({
+      viewer, store: this.store, width: this.width, classes: this.classes,
+      scene: () => this.interaction.scene(), stats: this.stats,
+    });
+    this.store.onChange((rec) => {
+      if (rec && rec.key === this.selectedKey && !rec.state) this.selectedKey = null;
+      this.renderer.invalidate();
+      this.ui.schedule();
+    });
+    window.addEventListener("beforeunload", (e) => {
+      if (this.syncer.pending) {
+        e.preventDefault();
+        e.returnValue = "";
+      }
+    });
+    this.ready = Promise.all([opened, this._load()]).then(([mode]) => {
+      this.mode = mode;
+      this.renderer.invalidate();
+      return new Promise((r) => requestAnimationFrame(() => r(this)));
+    });
+    this.ui.refresh();
+  }
+
+  get readonly() {
+    return this._readonly || !this.loaded;
+  }
+
+  classOf(key) {
+    return this.classes.find((c) => c.key === key) || { key, label: key, colour: "#9e9e9e" };
+  }
+
+  async _load() {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [scan, items] = await Promise.all([this.api.scan().catch(() => null), this.api.listPolygons()]);
+        if (scan) {
+          if (scan.name) this.ui.setTitle(scan.name);
+          this.done = !!(scan.assignment && scan.assignment.done);
+        }
+        this.store.load(items);
+        this.loaded = true;
+        this.ui.setDone(this.done);
+        this.ui.setStatus(this.syncer.status());
+        this.ui.schedule();
+        return;
+      } catch (e) {
+        if (e.status === undefined) throw e;
+        const wait = Math.min(30000, 1000 * 2 ** attempt);
+        this.ui.setStatus({ state: "error", text: `Could not load the polygons (${e.detail}) — retrying` });
+        await sleep(wait);
+      }
+    }
+  }
+
+  notice(text, kind = "info") {
+    this.ui.showNotice(text, kind);
+  }
+
+  // ---- changes (each one undoable and autosaved) ----
+  _change(label, key, after) {
+    const rec = this.store.get(key);
+    const before = rec ? rec.state : null;
+    if (sameState(before, after)) return;
+    this.store.setState(key, after);
+    this.history.push(label, [{ key, before, after }]);
+    this.syncer.push(this.store.get(key));
+  }
+
+  addPolygon(points) {
+    if (this.readonly) return;
+    const rec = this.store.create(makeState(this.currentClass, points));
+    this.history.push("Draw polygon", [{ key: rec.key, before: null, after: rec.state }]);
+    this.syncer.push(rec);
+    this.select(rec.key);
+  }
+
+  editPoints(key, points, label = "Edit polygon") {
+    const rec = this.store.get(key);
+    if (this.readonly || !rec || !rec.state) return;
+    this._change(label, key, makeState(rec.state.cls, points));
+  }
+
+  deleteSelected() {
+    if (this.readonly || !this.selectedKey) return;
+    const key = this.selectedKey;
+    this.select(null);
+    this._change("Delete polygon", key, null);
+  }
+
+  /**
+   * Keys 1-5 / class buttons: the class of the next polygon and, with the select tool, of the
+   * selected polygon. (With the draw tool the polygon just drawn stays selected for vertex
+   * fixes, but picking the next class must not recolour it.)
+   */
+  chooseClass(cls) {
+    this.currentClass = cls;
+    const rec = this.selectedKey ? this.store.get(this.selectedKey) : null;
+    if (!this.readonly && this.tool === "select" && rec && rec.state && rec.state.cls !== cls) {
+      this._change("Change class", rec.key, Object.freeze({ cls, points: rec.state.points }));
+    }
+    this.renderer.invalidate("top");
+    this.ui.schedule();
+  }
+
+  _apply(entry, which) {
+    let last = null;
+    for (const c of entry.changes) {
+      const rec = this.store.setState(c.key, c[which]);
+      this.syncer.push(rec);
+      if (rec.state) last = rec.key;
+    }
+    this.select(last);
+  }
+
+  undo() {
+    if (this.readonly) return;
+    this.interaction.cancelDrawing();
+    const entry = this.history.undo();
+    if (entry) this._apply(entry, "before");
+  }
+
+  redo() {
+    if (this.readonly) return;
+    this.interaction.cancelDrawing();
+    const entry = this.history.redo();
+    if (entry) this._apply(entry, "after");
+  }
+
+  // ---- selection, tools, navigation ----
+  select(key, { zoom = false } = {}) {
+    const rec = key ? this.store.get(key) : null;
+    this.selectedKey = rec && rec.state ? key : null;
+    if (zoom && this.selectedKey) this.zoomToSelected();
+    this.renderer.invalidate("top");
+    this.ui.schedule();
+  }
+
+  zoomToSelected() {
+    const rec = this.selectedKey ? this.store.get(this.selectedKey) : null;
+    if (rec && rec.state) zoomToBox(this.viewer, this.width, rec.bbox);
+  }
+
+  /** Selects the previous/next polygon in list order and zooms to it. */
+  step(dir) {
+    const all = this.store.ordered();
+    if (!all.length) return;
+    const i = all.findIndex((r) => r.key === this.selectedKey);
+    const j = i < 0 ? (dir > 0 ? 0 : all.length - 1) : (i + dir + all.length) % all.length;
+    this.select(all[j].key, { zoom: true });
+  }
+
+  setTool(tool) {
+    if (tool === "draw" && this._readonly) return;
+    if (tool !== this.tool) this.interaction.cancelDrawing();
+    this.tool = tool;
+    this.viewer.canvas.style.cursor = tool === "draw" ? "crosshair" : "default";
+    this.ui.schedule();
+  }
+
+  async toggleDone() {
+    const want = !this.done;
+    this.ui.setDone(this.done, true);
+    try {
+      const res = await this.api.setDone(want);
+      this.done = res && typeof res.done === "boolean" ? res.done : want;
+      this.notice(this.done ? "Scan marked done." : "Scan reopened.");
+    } catch (e) {
+      this.notice(`Could not change the scan's done state: ${e.detail}`, "error");
+    }
+    this.ui.setDone(this.done);
+  }
+
+  // ---- hooks for tests and benchmarks ----
+  publicId(rec) {
+    return rec.id !== null ? rec.id : `new-${rec.key}`;
+  }
+
+  hooks() {
+    const find = (id) => this.store.byServerId(id) || [...this.store.records.values()].find((r) => this.publicId(r) === id);
+    return {
+      ready: this.ready.then(() => undefined),
+      viewer: this.viewer,
+      stats: this.stats,
+      polygons: () => this.store.ordered().map((r) => ({
+        id: this.publicId(r), cls: r.state.cls, points: r.state.points.map((p) => [p[0], p[1]]),
+        saved: !this.store.isDirty(r), version: r.version, author: r.meta.author ?? this.user, area_px: r.area,
+      })),
+      selectedId: () => {
+        const rec = this.selectedKey ? this.store.get(this.selectedKey) : null;
+        return rec ? this.publicId(rec) : null;
+      },
+      select: (id) => {
+        const rec = id === null ? null : find(id);
+        this.select(rec ? rec.key : null, { zoom: true });
+        return !!rec;
+      },
+      imageToScreen: (x, y) => {
+        const t = this.renderer.transform();
+        const r = this.viewer.canvas.getBoundingClientRect();
+        return { x: r.left + t.ox + x * t.s, y: r.top + t.oy + y * t.s };
+      },
+      screenToImage: (x, y) => {
+        const t = this.renderer.transform();
+        const r = this.viewer.canvas.getBoundingClientRect();
+        return { x: (x - r.left - t.ox) / t.s, y: (y - r.top - t.oy) / t.s };
+      },
+      tool: () => this.tool,
+      setTool: (t) => this.setTool(t),
+      currentClass: () => this.currentClass,
+      status: () => this.syncer.status(),
+      idle: () => this.syncer.idle(),
+      undo: () => this.undo(),
+      redo: () => this.redo(),
+    };
+  }
+}
