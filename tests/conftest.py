@@ -36,7 +36,7 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(scope="session")
-def workerdatabase_url_for(django_db_setup, django_db_blocker) -> str:
+def worker_database_url(django_db_setup, django_db_blocker) -> str:
     from django.db import connection
 
     with django_db_blocker.unblock():
@@ -44,10 +44,10 @@ def workerdatabase_url_for(django_db_setup, django_db_blocker) -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(workerdatabase_url_for):
+def celery_worker_process(worker_database_url):
     """A real ``celery worker`` process on the real broker, using the test database."""
     purge_broker()
-    worker = WorkerProcess(database_url=workerdatabase_url_for)
+    worker = WorkerProcess(database_url=worker_database_url)
     try:
         worker.start()
     except Exception as exc:

@@ -1,0 +1,153 @@
+"""Synthesis app: fitting from stored annotations, overlay generation, resumable dataset builds on a real worker."""
+from __future__ import annotations
+
+import hashlib
+import json
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from annotation import services as annotation_services
+from annotation.core.types import Artefact, ScanArtefacts
+from imaging.io import read_image, write_image
+from jobs.models import Job
+from synthesis import services
+from synthesis.models import DamageModel, SyntheticDataset
+from tests.support import WorkerProcess, wait_for_job
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "film-damage-simulator"
+needs_data = pytest.mark.skipif(not (DATA / "manifest.json").exists(), reason="public data not present")
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def square(cls, x, y, side, frame):
+    pts = np.array([[x, y], [x + side, y], [x + side, y + side], [x, y + side]], float)
+    area = float(side * side)
+    return Artefact(cls=cls, polygon=pts, area_px=area, area_um2=area * frame.um2_per_px,
+                    centroid=(x + side / 2, y + side / 2), bbox=(x, y, x + side, y + side))
+
+
+@pytest.fixture
+def small_dataset(db):
+    """Two 1024 x 768 scans with a few squares of dust and dirt, stored through the annotation services."""
+    from annotation.core.types import FrameGeometry
+
+    rng = np.random.default_rng(0)
+    ds = annotation_services.dataset_get_or_create(name="small")
+    for s in range(2):
+        frame = FrameGeometry.for_35mm(1024, 768)
+        arts = [square(cls, *rng.uniform(10, 700, 2), rng.uniform(3, 12), frame)
+                for cls in ["dust"] * 40 + ["dirt"] * 15]
+        annotation_services.scan_import_artefacts(
+            dataset=ds, scan_artefacts=ScanArtefacts(name=f"s{s}", frame=frame, artefacts=arts), build_tiles=False)
+    return ds
+
+
+@pytest.mark.django_db
+def test_fit_command_stores_versions_and_reports_fallbacks(small_dataset):
+    out = json.loads(run("fit_damage_model", "--dataset", "small", "--name", "m", "--json"))
+    assert out["version"] == 1
+    assert out["model"]["classes"]["dust"]["n_artefacts"] == 80
+    # classes without samples fall back and say so
+    assert out["model"]["classes"]["scratch"]["p_nonempty"] == 0
+    assert "scratch" in out["notes"]
+    run("fit_damage_model", "--dataset", "small", "--name", "m")
+    assert list(DamageModel.objects.filter(name="m").values_list("version", flat=True)) == [2, 1]
+
+
+@pytest.mark.django_db
+def test_fit_refuses_empty_and_unknown_input(small_dataset):
+    annotation_services.dataset_get_or_create(name="empty")
+    with pytest.raises(CommandError, match="no annotated artefacts"):
+        run("fit_damage_model", "--dataset", "empty", "--name", "x")
+    with pytest.raises(CommandError, match="No dataset"):
+        run("fit_damage_model", "--dataset", "nope", "--name", "x")
+    with pytest.raises(CommandError, match="no scan"):
+        run("fit_damage_model", "--dataset", "small", "--name", "x", "--scan", "zzz")
+
+
+@needs_data
+@pytest.mark.django_db
+def test_generate_overlays_command_prints_the_documented_json(tmp_path):
+    run("import_annotations", "--manifest", str(DATA / "manifest.json"), "--dataset", "public", "--no-tiles")
+    run("fit_damage_model", "--dataset", "public", "--name", "paper")
+    out = json.loads(run("generate_overlays", "--model", "paper", "--width", "1236", "--height", "849",
+                         "--count", "2", "--seed", "7", "--out", str(tmp_path), "--polarity", "random", "--json"))
+    assert [sorted(o) for o in out["overlays"]][0][:5] == ["counts", "damaged_fraction", "mask", "overlay", "polarity"]
+    for item in out["overlays"]:
+        mask = read_image(item["mask"])
+        assert set(np.unique(mask)) <= {0, 255}
+        assert item["damaged_fraction"] == pytest.approx((mask == 255).mean())
+        assert set(item["counts"]) == {"dust", "dirt", "short hair", "long hair", "scratch"}
+        assert item["seconds"] > 0
+    # same seed, same bytes
+    again = tmp_path / "again"
+    run("generate_overlays", "--model", "paper:1", "--width", "1236", "--height", "849", "--count", "2", "--seed", "7",
+        "--out", str(again), "--polarity", "random")
+    for name in ("overlay_0001.png", "mask_0002.png"):
+        assert (tmp_path / name).read_bytes() == (again / name).read_bytes()
+    with pytest.raises(CommandError, match="No damage model"):
+        run("generate_overlays", "--model", "nope", "--width", "10", "--height", "10", "--out", str(tmp_path))
+
+
+def make_clean_images(folder: Path, n: int = 6) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        write_image(folder / f"clean{i}.png", rng.integers(0, 255, (384, 512, 3), dtype=np.uint8))
+    return folder
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_dataset_build_resumes_after_its_worker_is_killed(small_dataset, worker_database_url, tmp_path, users):
+    # given a model and a folder of clean images
+    record = services.damage_model_fit(dataset=small_dataset, name="m")
+    clean = make_clean_images(tmp_path / "clean")
+    # and the same build made in one go, as the reference
+    reference = services.synthetic_dataset_create(name="ref", record=record, clean_dir=str(clean),
+                                                  out_dir=str(tmp_path / "ref"), count=60, seed=3, enqueue=False)
+    services.synthetic_dataset_build(dataset=reference)
+    # when a worker starts the job and is killed part way
+    worker = WorkerProcess(database_url=worker_database_url)
+    worker.start()
+    try:
+        dataset = services.synthetic_dataset_create(name="ds", record=record, clean_dir=str(clean),
+                                                    out_dir=str(tmp_path / "ds"), count=60, seed=3,
+                                                    user=users["researcher"])
+        wait_for_job(dataset.job_id, until=lambda j: j.current >= 3, timeout=120)
+        worker.kill()
+        job = Job.objects.get(pk=dataset.job_id)
+        assert job.state == "running" and job.current < 60
+        # and the same worker comes back
+        worker.start()
+        job = wait_for_job(dataset.job_id, timeout=180)
+    finally:
+        worker.stop()
+    # then the job finishes and the output equals the one-shot build: no duplicates, no gaps
+    assert job.state == "succeeded", job.error
+    assert job.attempts == 2
+    out = Path(dataset.out_dir)
+    manifest = json.loads((out / "manifest.json").read_text())
+    ids = [item["id"] for item in manifest["items"]]
+    assert len(ids) == len(set(ids)) == 60
+    assert sorted(p.name for p in (out / "damaged").iterdir()) == sorted(Path(i["damaged"]).name
+                                                                          for i in manifest["items"])
+    assert tree_digest(out) == tree_digest(Path(reference.out_dir))
+    splits = [i["split"] for i in manifest["items"]]
+    assert splits.count("val") == 6
+    assert SyntheticDataset.objects.get(pk=dataset.pk).summary["train"] == 54
