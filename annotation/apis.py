@@ -13,7 +13,7 @@ from annotation.core.formats import export_coco, export_public_json, parse_frame
 from annotation.core.geometry import PolygonError
 from annotation.core.stats import damage_stats
 from imaging.io import ImageError
-from webapp.roles import RESEARCHER, has_role
+from webapp.api import flat_errors, require_researcher, validated  # noqa: F401 (re-exported)
 
 from . import selectors, services
 from .models import BankEntry, Dataset, Polygon, Scan
@@ -21,28 +21,6 @@ from .serializers import (
     BankEntrySerializer, DatasetSerializer, PolygonInputSerializer, PolygonPatchSerializer, PolygonSerializer,
     ScanCreateSerializer, ScanSerializer,
 )
-
-
-def flat_errors(errors) -> str:
-    """DRF's nested validation errors as one readable sentence."""
-    if isinstance(errors, dict):
-        return "; ".join(f"{k}: {flat_errors(v)}" if k != "non_field_errors" else flat_errors(v)
-                         for k, v in errors.items())
-    if isinstance(errors, list):
-        return "; ".join(flat_errors(e) for e in errors)
-    return str(errors)
-
-
-def validated(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    if not serializer.is_valid():
-        raise ValidationError({"detail": flat_errors(serializer.errors)})
-    return serializer.validated_data
-
-
-def require_researcher(user) -> None:
-    if not has_role(user, RESEARCHER):
-        raise PermissionDenied("Only researchers and administrators may do this.")
 
 
 def editable_scan(request, scan_id: int) -> Scan:

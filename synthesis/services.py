@@ -146,7 +146,8 @@ def preview_render(*, preview: OverlayPreview, progress=None) -> dict:
         if i == 0:
             write_image(out / "mask.png", overlay.mask.astype(np.uint8) * np.uint8(255))
             write_image(out / "clean.png", to_display_8bit(clean))
-            result.update(counts=overlay.counts, damaged_fraction=overlay.damaged_fraction)
+            result.update(counts=overlay.counts, damaged_fraction=overlay.damaged_fraction,
+                          damaged_percent=100 * overlay.damaged_fraction)
         if progress:
             progress(i + 1, 2)
     result["files"] = {k: str(rel / f"{k}.png") for k in ("negative", "positive", "mask", "clean")}

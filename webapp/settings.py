@@ -172,7 +172,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ----------------------------------------------------------------------
 BROKER_DIR = Path(os.environ.get("CELERY_BROKER_DIR", VAR_DIR / ("test-broker" if TESTING else "broker")))
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("annotate/", include("annotation.urls")),
     path("api/annotation/", include("annotation.api_urls")),
     path("models/", include("synthesis.urls")),
+    path("api/synthesis/", include("synthesis.api_urls")),
     path("restore/", include("restoration.urls")),
     path("leaderboard/", include("evaluation.urls")),
     path("surveys/", include("surveys.urls")),

@@ -118,7 +118,7 @@ def make_item(model: DamageModel, bank: ArtefactBank, item: PlanItem, clean_dir:
                              damage_level=damage_level, polarity=item.polarity, device=device)
     paths = item.paths()
     write_png_atomic(out / paths["clean"], clean)
-    write_png_atomic(out / paths["mask"], overlay.mask.astype(np.uint8) * np.uint8(255))
+    write_png_atomic(out / paths["mask"], overlay.mask.astype(np.uint8) * np.uint8(255), sparse=True)
     write_png_atomic(out / paths["damaged"], apply_overlay(clean, overlay))
 
 

