@@ -20,7 +20,6 @@ artefacts, so both compute the same overlay. Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -34,42 +33,17 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from annotation.core.types import Artefact, FrameGeometry, ScanArtefacts  # noqa: E402
+from annotation.core.formats import load_public_dataset  # noqa: E402
 from synthesis.core.bank import ArtefactBank  # noqa: E402
 from synthesis.core.fit import fit_damage_model  # noqa: E402
 from synthesis.core.render import (OverlayPlan, composite_cpu, default_device, item_affine,  # noqa: E402
                                    item_source, plan_overlay, render_overlay)
 
 WIDTH, HEIGHT = 4944, 3396
-LABELS = {"Dust": "dust", "Dirt": "dirt", "Short hair": "short hair", "Long hair": "long hair",
-          "Scratch": "scratch"}
 
 
 def data_dir() -> Path:
     return Path(os.environ.get("FILM_DAMAGE_DATA", REPO.parent / "shared" / "data" / "film-damage-simulator"))
-
-
-def load_scans(root: Path) -> list[ScanArtefacts]:
-    """The public annotations (same rules as the annotation importer: scale, skip degenerate polygons)."""
-    manifest = json.loads((root / "manifest.json").read_text())
-    scans = []
-    for entry in manifest["scans"]:
-        frame = FrameGeometry.for_35mm(int(entry["width"]), int(entry["height"]))
-        arts = []
-        for item in json.loads((root / entry["file"]).read_text()).values():
-            poly = np.array([[p["x"], p["y"]] for p in item["points"]], float).reshape(-1, 2)
-            poly *= float(entry["coordinate_scale"])
-            x, y = poly[:, 0], poly[:, 1]
-            cross = x * np.roll(y, -1) - np.roll(x, -1) * y
-            area = 0.5 * cross.sum()
-            if len(np.unique(poly, axis=0)) < 3 or abs(area) < 1e-9:
-                continue
-            cx = ((x + np.roll(x, -1)) * cross).sum() / (6 * area)
-            cy = ((y + np.roll(y, -1)) * cross).sum() / (6 * area)
-            arts.append(Artefact(LABELS[item["label"]["name"]], poly, abs(area), abs(area) * frame.um2_per_px,
-                                 (cx, cy), (x.min(), y.min(), x.max(), y.max())))
-        scans.append(ScanArtefacts(Path(entry["file"]).stem, frame, arts))
-    return scans
 
 
 def composite_naive(plan: OverlayPlan, bank: ArtefactBank) -> np.ndarray:
@@ -111,7 +85,7 @@ def main() -> None:
     if args.threads:
         cv2.setNumThreads(args.threads)
     root = data_dir()
-    scans = load_scans(root)
+    scans, _report = load_public_dataset(root)
     model = fit_damage_model(scans, description="public annotations")
     bank = ArtefactBank.from_synthetic_folder(root / "synthetic", max_per_folder=args.max_per_folder)
     bank.add_polygons(scans)

@@ -30,24 +30,33 @@ def damage_model_core(record: DamageModel) -> CoreDamageModel:
     return CoreDamageModel.from_dict(record.params)
 
 
-@functools.lru_cache(maxsize=1)
 def artefact_bank() -> ArtefactBank:
-    """The bank the renderer draws from (cached per process).
+    """The bank the renderer draws from, cached per process until the stored cut-outs change.
 
     The public artefact images (``FILM_DAMAGE_DATA/synthetic``, cached as an
     ``.npz`` under ``var/cache``), seeded procedural appearances, and the
     cut-outs of annotated scans stored in the annotation app's bank.
     """
+    from annotation.models import BankEntry
+    from django.db.models import Count, Max
+
+    stats = BankEntry.objects.filter(kind=BankEntry.Kind.CUTOUT).aggregate(n=Count("id"), last=Max("id"))
+    return _artefact_bank(stats["n"], stats["last"])
+
+
+@functools.lru_cache(maxsize=1)
+def _artefact_bank(cutouts: int, last_cutout_id: int | None) -> ArtefactBank:
     bank = ArtefactBank()
     root = Path(settings.FILM_DAMAGE_DATA) / "synthetic"
     if root.is_dir():
         cache = Path(settings.VAR_DIR) / "cache" / "artefact-bank.npz"
         cache.parent.mkdir(parents=True, exist_ok=True)
-        bank.extend(ArtefactBank.from_synthetic_folder(root, cache_path=cache))
+        bank = ArtefactBank.from_synthetic_folder(root, cache_path=cache)
     else:
         logger.warning("No artefact images at %s: the bank holds procedural and cut-out appearances only.", root)
     bank.add_procedural(seed=0, per_class=PROCEDURAL_PER_CLASS)
-    _add_cutouts(bank)
+    if cutouts:
+        _add_cutouts(bank)
     return bank
 
 

@@ -17,6 +17,15 @@ from tests.support import STRICT, WorkerProcess, database_url_for, purge_broker,
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's test database, broker folder and media (see webapp.settings.TEST_RUN_DIR)."""
+    from django.conf import settings
+
+    run_dir = getattr(settings, "TEST_RUN_DIR", None)
+    if run_dir is not None and os.environ.get("FILMLAB_TEST_RUN") == str(os.getpid()):
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def pytest_sessionstart(session):
     if not STRICT:
         return

@@ -16,6 +16,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 #: True inside a pytest run (pytest sets PYTEST_VERSION; the test worker inherits it).
 TESTING = "PYTEST_VERSION" in os.environ
+if TESTING:
+    # One id per test run, inherited by the worker processes the tests start, so that two test
+    # runs on one machine never share a test database, a broker folder or media.
+    os.environ.setdefault("FILMLAB_TEST_RUN", str(os.getpid()))
+    TEST_RUN_DIR = VAR_DIR / "test-runs" / os.environ["FILMLAB_TEST_RUN"]
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -99,7 +104,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # that a real worker process can open it too.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(TEST_RUN_DIR / "db.sqlite3") if TESTING else ""}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -----------------------------------------------------------
@@ -127,7 +132,7 @@ try:  # Plotly's browser bundle ships inside the Python package: serve it as sta
 except ImportError:  # pragma: no cover
     pass
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / ("test-media" if TESTING else "media")))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", TEST_RUN_DIR / "media" if TESTING else VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -171,7 +176,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ----------------------------------------------------------------------
-BROKER_DIR = Path(os.environ.get("CELERY_BROKER_DIR", VAR_DIR / ("test-broker" if TESTING else "broker")))
+BROKER_DIR = Path(os.environ.get("CELERY_BROKER_DIR", TEST_RUN_DIR / "broker" if TESTING else VAR_DIR / "broker"))
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -209,3 +214,5 @@ LOGGING = {
 }
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+if TESTING:
+    TEST_RUN_DIR.mkdir(parents=True, exist_ok=True)

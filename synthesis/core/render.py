@@ -96,6 +96,41 @@ def sample_counts(model: DamageModel, *, n_patches: float, rng: np.random.Genera
     return int(np.rint(draws).sum())
 
 
+def _appearances(cls: str, bank: ArtefactBank, area_px: np.ndarray, rng: np.random.Generator, *, width: int,
+                 height: int, um_per_px: float, procedural_share: float | None, max_upscale: float):
+    """Bank entries, scales, rotations and procedural scratch patches of one class's artefacts.
+
+    Returns (entry, scale, angle, {index: patch}, number of capped up-scales).
+    """
+    n = len(area_px)
+    entry, scale = np.full(n, -1, dtype=np.int64), np.ones(n)
+    if cls == "scratch":
+        share = procedural_share if procedural_share is not None else (0.5 if bank.count(cls) else 1.0)
+        procedural = rng.random(n) < share
+        angle = rng.normal(0.0, np.radians(0.5), n) + np.pi * (rng.random(n) < 0.5)
+        angle += np.pi / 2 if height > width else 0.0
+    else:
+        procedural = np.zeros(n, dtype=bool)
+        angle = rng.uniform(-np.pi, np.pi, n)
+    from_bank = np.flatnonzero(~procedural)
+    capped = 0
+    if from_bank.size:
+        if bank.count(cls) == 0:
+            raise BankError(f"the bank holds no appearance of class {cls!r}, which the model generates")
+        entry[from_bank] = bank.pick_many(cls, area_px[from_bank], rng)
+        bank_area = np.array([bank.area(cls, int(e)) for e in entry[from_bank]])
+        s = np.sqrt(area_px[from_bank] / bank_area)
+        capped = int(np.sum(s > max_upscale))
+        scale[from_bank] = np.minimum(s, max_upscale)
+    patches = {}
+    for k in np.flatnonzero(procedural):
+        # made along the long edge already, so not rotated further
+        patches[int(k)] = scratch_for_area(area_px=float(area_px[k]), width=width, height=height, rng=rng,
+                                           um_per_px=um_per_px)
+        angle[k] = 0.0
+    return entry, scale, angle, patches, capped
+
+
 def plan_overlay(model: DamageModel, bank: ArtefactBank, *, width: int, height: int,
                  frame: FrameGeometry | None = None, seed: int, damage_level: float = 1.0,
                  count_basis: str = "pixels", use_kde_map: bool = False,
@@ -129,32 +164,11 @@ def plan_overlay(model: DamageModel, bank: ArtefactBank, *, width: int, height: 
         density = noise_density((rows, cols), m.perlin, rng=rng,
                                 kde_map=m.density if use_kde_map else None)
         centres = sample_points(density, n, rng, width=width, height=height)
-        entry = np.full(n, -1, dtype=np.int64)
-        scale = np.ones(n)
-        if cls == "scratch":
-            share = procedural_scratch_share
-            if share is None:
-                share = 0.5 if bank.count(cls) else 1.0
-            procedural = rng.random(n) < share
-            angle = rng.normal(0.0, np.radians(0.5), n) + np.pi * (rng.random(n) < 0.5)
-            angle += np.pi / 2 if height > width else 0.0
-        else:
-            procedural = np.zeros(n, dtype=bool)
-            angle = rng.uniform(-np.pi, np.pi, n)
-        from_bank = np.flatnonzero(~procedural)
-        if from_bank.size:
-            if bank.count(cls) == 0:
-                raise BankError(f"the bank holds no appearance of class {cls!r}, which the model generates")
-            entry[from_bank] = bank.pick_many(cls, area_px[from_bank], rng)
-            bank_area = np.array([bank.area(cls, int(e)) for e in entry[from_bank]])
-            s = np.sqrt(area_px[from_bank] / bank_area)
-            capped += int(np.sum(s > max_upscale))
-            scale[from_bank] = np.minimum(s, max_upscale)
-        um_per_px = math.sqrt(frame.um2_per_px)
-        for k in np.flatnonzero(procedural):
-            patches[offset + int(k)] = scratch_for_area(area_px=float(area_px[k]), width=width, height=height,
-                                                        rng=rng, um_per_px=um_per_px)
-            angle[k] = 0.0
+        entry, scale, angle, local, n_capped = _appearances(
+            cls, bank, area_px, rng, width=width, height=height, um_per_px=math.sqrt(frame.um2_per_px),
+            procedural_share=procedural_scratch_share, max_upscale=max_upscale)
+        patches.update({offset + k: v for k, v in local.items()})
+        capped += n_capped
         parts.append((np.full(n, ci), entry, scale, angle, centres[:, 0], centres[:, 1], area_px))
         offset += n
     cols_ = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0) for i in range(7)]

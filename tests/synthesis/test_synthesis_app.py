@@ -151,3 +151,54 @@ def test_dataset_build_resumes_after_its_worker_is_killed(small_dataset, worker_
     splits = [i["split"] for i in manifest["items"]]
     assert splits.count("val") == 6
     assert SyntheticDataset.objects.get(pk=dataset.pk).summary["train"] == 54
+
+
+@pytest.mark.django_db
+def test_pages_and_api(client, users, small_dataset):
+    record = services.damage_model_fit(dataset=small_dataset, name="m")
+    other = services.damage_model_fit(dataset=small_dataset, name="m", scan_names=["s0"])
+    client.force_login(users["researcher"])
+    assert b"m v1" in client.get("/models/").content
+    page = client.get(f"/models/{record.pk}/")
+    assert page.status_code == 200 and b"data-figure=\"count_dust\"" in page.content
+    assert client.get(f"/models/compare/?a={record.pk}&b={other.pk}").status_code == 200
+    listing = client.get("/api/synthesis/models/").json()
+    assert [m["version"] for m in listing] == [2, 1]
+    detail = client.get(f"/api/synthesis/models/{record.pk}/").json()
+    assert detail["params"]["classes"]["dust"]["n_artefacts"] == 80
+    # bad input is refused with a message
+    r = client.post("/api/synthesis/models/fit/", {"dataset": "nope", "name": "x"}, content_type="application/json")
+    assert r.status_code == 400 and "No dataset" in r.json()["detail"]
+    r = client.post(f"/api/synthesis/models/{record.pk}/previews/", {"width": 5}, content_type="application/json")
+    assert r.status_code == 400 and "width" in r.json()["detail"]
+    r = client.post("/api/synthesis/datasets/", {"name": "d", "model": record.pk, "clean_dir": "/no/such/dir"},
+                    content_type="application/json")
+    assert r.status_code == 400
+    # annotators may look but not fit
+    client.force_login(users["annotator"])
+    r = client.post("/api/synthesis/models/fit/", {"dataset": "small", "name": "x"}, content_type="application/json")
+    assert r.status_code == 403
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_preview_job_renders_both_polarities(client, users, small_dataset, celery_worker_process, settings):
+    record = services.damage_model_fit(dataset=small_dataset, name="m")
+    client.force_login(users["researcher"])
+    r = client.post(f"/api/synthesis/models/{record.pk}/previews/", {"width": 512, "height": 384, "seed": 2},
+                    content_type="application/json")
+    assert r.status_code == 202, r.content
+    job = wait_for_job(r.json()["job"]["id"], timeout=240)
+    assert job.state == "succeeded", job.error
+    from synthesis.models import OverlayPreview
+
+    preview = OverlayPreview.objects.get(pk=r.json()["preview_id"])
+    files = preview.result["files"]
+    negative = read_image(Path(settings.MEDIA_ROOT) / files["negative"])
+    positive = read_image(Path(settings.MEDIA_ROOT) / files["positive"])
+    mask = read_image(Path(settings.MEDIA_ROOT) / files["mask"]) > 0
+    assert negative.shape == positive.shape == (384, 512, 3)
+    if mask.any():  # white artefacts on the negative, black on the positive, grey elsewhere
+        assert negative[mask].mean() > 128 > positive[mask].mean()
+    np.testing.assert_array_equal(negative[~mask & (negative.max(axis=-1) == 128)].max(axis=-1), 128)
+    assert client.get(f"/models/previews/{preview.pk}/").status_code == 200
