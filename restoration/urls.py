@@ -1,9 +1,11 @@
 from django.urls import path
 
-from webapp.views import coming
+from . import views
 
 app_name = "restoration"
 
 urlpatterns = [
-    path("", coming, {"section": "Restore", "description": "Upload a scan for tiled, full-resolution detection and repair of film damage."}, name="index"),
+    path("", views.index, name="index"),
+    path("<int:restoration_id>/", views.detail, name="detail"),
+    path("<int:restoration_id>/download/<str:what>/", views.download, name="download"),
 ]

@@ -201,6 +201,7 @@ def synthetic_dataset_build(*, dataset: SyntheticDataset, progress=None, max_ite
         damage_model_core(dataset.damage_model), artefact_bank(), clean_dir=dataset.clean_dir,
         out_dir=dataset.out_dir, count=dataset.count, seed=dataset.seed, grain=opts.get("grain", True),
         crop=tuple(opts["crop"]) if opts.get("crop") else None, damage_level=opts.get("damage_level", 1.0),
+        px_per_mm=opts.get("px_per_mm"),
         model_label=dataset.damage_model.label, max_items=max_items, progress=progress,
     )
     manifest = summary.pop("manifest", None)

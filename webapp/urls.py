@@ -22,8 +22,11 @@ urlpatterns = [
     path("models/", include("synthesis.urls")),
     path("api/synthesis/", include("synthesis.api_urls")),
     path("restore/", include("restoration.urls")),
+    path("api/restoration/", include("restoration.api_urls")),
     path("leaderboard/", include("evaluation.urls")),
+    path("api/evaluation/", include("evaluation.api_urls")),
     path("surveys/", include("surveys.urls")),
+    path("api/surveys/", include("surveys.api_urls")),
 ]
 
 if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):

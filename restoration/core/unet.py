@@ -14,6 +14,7 @@ Checkpoints are plain dicts ``{"arch": {...}, "state_dict": ..., "card": {...}}`
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,15 @@ def forward_padded(model: UNet, x: torch.Tensor) -> torch.Tensor:
 
 
 def save_model(path: str | Path, model: UNet, *, card: dict[str, Any]) -> Path:
-    """Write ``{"arch", "state_dict", "card"}`` to ``path`` (parents created)."""
+    """Write ``{"arch", "state_dict", "card"}`` to ``path`` (parents created).
+
+    The card must be JSON-serialisable (it is stored as plain dicts, lists,
+    strings and numbers, so that ``weights_only`` loading accepts it).
+    """
+    try:
+        card = json.loads(json.dumps(card, allow_nan=True))
+    except TypeError as exc:
+        raise ValueError(f"the model card must be JSON-serialisable: {exc}") from exc
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}

@@ -92,7 +92,8 @@ def missing_items(out_dir: str | os.PathLike, plan: list[PlanItem]) -> list[Plan
     return [item for item in plan if not all((out / p).is_file() for p in item.paths().values())]
 
 
-def _crop(image: np.ndarray, crop: tuple[int, int] | None, rng: np.random.Generator):
+def _crop(image: np.ndarray, crop: tuple[int, int] | None, rng: np.random.Generator,
+          px_per_mm: float | None = None):
     h, w = image.shape[:2]
     if crop is None:
         return image, FrameGeometry.for_35mm(w, h)
@@ -100,16 +101,20 @@ def _crop(image: np.ndarray, crop: tuple[int, int] | None, rng: np.random.Genera
     if cw > w or ch > h:
         raise DatasetError(f"crop {cw} x {ch} is larger than a clean image of {w} x {h}")
     x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-    full = FrameGeometry.for_35mm(w, h)
-    frame = FrameGeometry(cw, ch, full.frame_w_mm * cw / w, full.frame_h_mm * ch / h)
+    if px_per_mm is not None:  # the crop is a part of a scan of this resolution
+        frame = FrameGeometry(cw, ch, cw / px_per_mm, ch / px_per_mm)
+    else:  # the clean image is a whole 35 mm frame
+        full = FrameGeometry.for_35mm(w, h)
+        frame = FrameGeometry(cw, ch, full.frame_w_mm * cw / w, full.frame_h_mm * ch / h)
     return image[y0:y0 + ch, x0:x0 + cw], frame
 
 
 def make_item(model: DamageModel, bank: ArtefactBank, item: PlanItem, clean_dir: Path, out: Path, *,
-              grain: bool, crop: tuple[int, int] | None, damage_level: float, device: str | None) -> None:
+              grain: bool, crop: tuple[int, int] | None, damage_level: float, device: str | None,
+              px_per_mm: float | None = None) -> None:
     """Render one item and write its three files atomically (clean, mask, then damaged)."""
     rng = np.random.default_rng(np.random.SeedSequence([item.seed, 3]))
-    clean, frame = _crop(read_image(clean_dir / item.source), crop, rng)
+    clean, frame = _crop(read_image(clean_dir / item.source), crop, rng, px_per_mm)
     if grain:
         clean = add_film_grain(clean, strength=float(rng.uniform(0.02, 0.05)),
                                grain_size=float(rng.uniform(0.6, 1.4)), seed=int(rng.integers(2 ** 31)))
@@ -137,6 +142,7 @@ def _check_settings(out: Path, settings: dict) -> None:
 def build_synthetic_dataset(model: DamageModel, bank: ArtefactBank, *, clean_dir: str | os.PathLike,
                             out_dir: str | os.PathLike, count: int | None = None, seed: int = 0,
                             grain: bool = True, crop: tuple[int, int] | None = None, damage_level: float = 1.0,
+                            px_per_mm: float | None = None,
                             model_label: str = "",
                             device: str = "cpu", max_items: int | None = None,
                             progress: Callable[[int, int], None] | None = None) -> dict:
@@ -158,6 +164,11 @@ def build_synthetic_dataset(model: DamageModel, bank: ArtefactBank, *, clean_dir
     crop : (width, height), optional
         A seeded random crop of each clean image instead of the whole image;
         the overlay's frame is the matching part of a 35 mm frame.
+    px_per_mm : float, optional
+        With ``crop``: treat each crop as a part of a scan of this resolution
+        (e.g. 4944 / 35 = 141.3 px/mm for the paper's 4K scans) instead of the
+        clean image being a whole frame, so that artefacts get their physical
+        size at that resolution.
     damage_level : float
         Multiplies the expected artefact counts.
     device : str
@@ -180,6 +191,7 @@ def build_synthetic_dataset(model: DamageModel, bank: ArtefactBank, *, clean_dir
     label = model_label or model.source.get("description") or model.fitted_at
     _check_settings(out, {"model": label, "model_fitted_at": model.fitted_at, "seed": seed, "count": count,
                           "grain": grain, "crop": list(crop) if crop else None, "damage_level": damage_level,
+                          **({"px_per_mm": px_per_mm} if px_per_mm is not None else {}),
                           "sources": sources})
     todo = missing_items(out, plan)
     done = count - len(todo)
@@ -187,6 +199,7 @@ def build_synthetic_dataset(model: DamageModel, bank: ArtefactBank, *, clean_dir
         if max_items is not None and n >= max_items:
             return {"complete": False, "present": done, "planned": count, "manifest": None}
         make_item(model, bank, item, Path(clean_dir), out, grain=grain, crop=crop, damage_level=damage_level,
+                  px_per_mm=px_per_mm,
                   device=device)
         done += 1
         if progress is not None:

@@ -1,0 +1,37 @@
+// Before/after comparison of a restoration: both deep-zoom images in one OpenSeadragon viewer,
+// the "after" image clipped to the right of a slider; optional mask overlay.
+import OpenSeadragon from "openseadragon";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.getElementById("compare-viewer");
+  if (!el) return;
+  const paths = JSON.parse(el.dataset.viewer);
+  const url = (k) => `/media/${paths[k]}`;
+  const viewer = OpenSeadragon({
+    element: el,
+    prefixUrl: "/static/openseadragon-images/",
+    tileSources: [url("before"), url("after")],
+    showNavigator: true,
+    maxZoomPixelRatio: 8,
+  });
+  const slider = document.getElementById("compare-slider");
+  let mask = null;
+  const clip = () => {
+    const after = viewer.world.getItemAt(1);
+    if (!after) return;
+    const size = after.getContentSize();
+    const x = (size.x * slider.value) / 100;
+    after.setClip(new OpenSeadragon.Rect(x, 0, size.x - x, size.y));
+  };
+  viewer.world.addHandler("add-item", clip);
+  slider.addEventListener("input", clip);
+  document.getElementById("show-mask").addEventListener("change", (e) => {
+    if (e.target.checked) {
+      viewer.addTiledImage({ tileSource: url("mask"), opacity: 0.5, success: (ev) => (mask = ev.item) });
+    } else if (mask) {
+      viewer.world.removeItem(mask);
+      mask = null;
+    }
+  });
+  window.__compare = viewer;
+});

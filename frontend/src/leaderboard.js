@@ -1,0 +1,90 @@
+// Leaderboard pages: sortable tables, and a synchronized zoom comparison of one benchmark image
+// (input, ground truth for organisers, and each method) with one OpenSeadragon viewer per panel.
+import OpenSeadragon from "openseadragon";
+
+function sortValue(cell, type) {
+  const raw = cell ? cell.dataset.value : "";
+  if (type === "text") return (raw || "").toLowerCase();
+  return raw === "" || raw === undefined ? NaN : parseFloat(raw);
+}
+
+function compare(a, b, type, ascending) {
+  if (type === "text") return ascending ? a.localeCompare(b) : b.localeCompare(a);
+  const aMissing = Number.isNaN(a);
+  const bMissing = Number.isNaN(b);
+  if (aMissing || bMissing) return aMissing - bMissing; // undefined scores always last
+  if (a === b) return 0;
+  return ascending === a < b ? -1 : 1;
+}
+
+export function makeSortable(table) {
+  const headers = Array.from(table.querySelectorAll("thead th"));
+  headers.forEach((th, column) => {
+    if (!th.dataset.key) return;
+    th.classList.add("sortable");
+    th.addEventListener("click", () => {
+      const type = th.dataset.type || "number";
+      // first click: best first (descending when higher is better); next clicks toggle
+      const first = type === "text" || th.dataset.better === "lower";
+      const ascending = th.dataset.sorted ? th.dataset.sorted !== "asc" : first;
+      headers.forEach((h) => delete h.dataset.sorted);
+      th.dataset.sorted = ascending ? "asc" : "desc";
+      const body = table.tBodies[0];
+      const rows = Array.from(body.querySelectorAll("tr[data-row]"));
+      rows.sort((r1, r2) => compare(sortValue(r1.cells[column], type), sortValue(r2.cells[column], type),
+        type, ascending));
+      rows.forEach((row) => body.appendChild(row));
+      table.dataset.sortedBy = th.dataset.key;
+    });
+  });
+}
+
+export function synchronizedViewers(root, panels) {
+  const viewers = [];
+  let leader = null;
+  const follow = (source) => {
+    if (leader && leader !== source) return;
+    leader = source;
+    const center = source.viewport.getCenter();
+    const zoom = source.viewport.getZoom();
+    viewers.forEach((v) => {
+      if (v === source) return;
+      v.viewport.zoomTo(zoom, null, true);
+      v.viewport.panTo(center, true);
+    });
+    leader = null;
+  };
+  panels.forEach((panel, i) => {
+    const figure = document.createElement("figure");
+    figure.className = `compare-panel ${panel.kind}`;
+    const box = document.createElement("div");
+    box.className = "compare-view";
+    box.id = `compare-${i}`;
+    const caption = document.createElement("figcaption");
+    caption.textContent = panel.label;
+    figure.append(box, caption);
+    root.appendChild(figure);
+    const viewer = OpenSeadragon({
+      element: box,
+      prefixUrl: "/static/openseadragon-images/",
+      tileSources: { type: "image", url: panel.url },
+      maxZoomPixelRatio: 16,
+      showNavigator: i === 0,
+      gestureSettingsMouse: { clickToZoom: false },
+    });
+    viewer.addHandler("zoom", () => follow(viewer));
+    viewer.addHandler("pan", () => follow(viewer));
+    viewer.addHandler("open", () => { box.dataset.loaded = "true"; });
+    viewers.push(viewer);
+  });
+  return viewers;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("table[data-sortable]").forEach(makeSortable);
+  const root = document.getElementById("compare");
+  const source = document.getElementById("panels");
+  if (root && source) {
+    window.__compare = synchronizedViewers(root, JSON.parse(source.textContent));
+  }
+});

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("methods/", apis.MethodListApi.as_view(), name="restoration-api-methods"),
+    path("jobs/", apis.RestorationListApi.as_view(), name="restoration-api-list"),
+    path("jobs/<int:restoration_id>/", apis.RestorationDetailApi.as_view(), name="restoration-api-detail"),
+]

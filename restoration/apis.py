@@ -1,0 +1,71 @@
+"""REST API of the restoration app."""
+from __future__ import annotations
+
+import json
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from imaging.io import ImageError
+from jobs.serializers import JobSerializer
+from restoration.core.methods import MethodError
+from webapp.api import validated
+
+from . import services
+from .models import Restoration
+from .selectors import restoration_list_for
+
+
+def restoration_body(record: Restoration) -> dict:
+    done = bool(record.output)
+    links = {what: reverse("restoration:download", args=[record.pk, what]) for what in ("input", "restored", "mask")}
+    return {
+        "id": record.pk, "name": record.original_name, "method": record.method, "options": record.options,
+        "width": record.width, "height": record.height, "channels": record.channels, "bit_depth": record.bit_depth,
+        "format": record.image_format, "info": record.info, "created_at": record.created_at,
+        "job": JobSerializer(record.job).data if record.job else None,
+        "downloads": {k: v for k, v in links.items() if done or k == "input"},
+        "page": reverse("restoration:detail", args=[record.pk]),
+    }
+
+
+class MethodListApi(APIView):
+    def get(self, request):
+        return Response(services.methods_describe())
+
+
+class RestorationListApi(APIView):
+    parser_classes = (MultiPartParser, FormParser, JSONParser)
+
+    class InputSerializer(serializers.Serializer):
+        image = serializers.FileField()
+        method = serializers.CharField(required=False, allow_blank=True)
+        options = serializers.CharField(required=False, default="{}", help_text="A JSON object of method options.")
+
+    def get(self, request):
+        return Response([restoration_body(r) for r in restoration_list_for(user=request.user)[:200]])
+
+    def post(self, request):
+        data = validated(self.InputSerializer, request.data)
+        try:
+            options = json.loads(data["options"])
+            if not isinstance(options, dict):
+                raise ValueError("options must be a JSON object")
+            upload = data["image"]
+            image = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+            record = services.restoration_create(owner=request.user, image=image, filename=upload.name,
+                                                 method=data.get("method") or None, options=options)
+        except (ImageError, MethodError, ValueError) as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(restoration_body(record), status=status.HTTP_202_ACCEPTED)
+
+
+class RestorationDetailApi(APIView):
+    def get(self, request, restoration_id: int):
+        return Response(restoration_body(get_object_or_404(restoration_list_for(user=request.user),
+                                                           pk=restoration_id)))

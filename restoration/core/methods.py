@@ -1,0 +1,304 @@
+"""The registry of restoration methods and :func:`restore_image`.
+
+Each :class:`Method` declares its kind (``"filter"``, ``"blind"`` or
+``"segmentation+inpainting"``), what it needs (weights, GPU), whether it is
+available here and why not, and its options with their defaults. Methods:
+
+=====================  ==========================  ===========================================
+name                   kind                        what it does
+=====================  ==========================  ===========================================
+``dust-scratches``     filter                      Photoshop-like Dust & Scratches (median where
+                                                   the difference passes a threshold)
+``unet-telea``         segmentation+inpainting     damage U-Net, then OpenCV Telea
+``unet-ns``            segmentation+inpainting     damage U-Net, then OpenCV Navier-Stokes
+``unet-grain``         segmentation+inpainting     damage U-Net, then Telea plus matched grain
+``restoration-unet``   blind                       residual U-Net ([ISW22]) over all tiles
+``lama``               segmentation+inpainting     damage U-Net, then LaMa (TorchScript)
+=====================  ==========================  ===========================================
+
+Weights come from ``weights_dir`` (argument, else ``$RESTORATION_WEIGHTS_DIR``,
+else ``restoration/weights/``): ``segmentation-default.pt`` and
+``restoration-default.pt``; LaMa from ``lama_path`` or ``$LAMA_TORCHSCRIPT``.
+A missing file makes a method unavailable with a reason; nothing crashes.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .filters import dust_and_scratches
+from .pipeline import (ProgressFn, detect_damage, inpaint_torchscript, restore_direct,
+                       restore_masked, value_scale)
+from .unet import load_model
+
+KINDS = ("filter", "blind", "segmentation+inpainting")
+DEFAULT_METHOD = "unet-grain"
+SEGMENTATION_WEIGHTS = "segmentation-default.pt"
+RESTORATION_WEIGHTS = "restoration-default.pt"
+_DETECT = {"threshold": 0.5, "dilate": 2, "batch_size": 8}
+
+
+class MethodError(ValueError):
+    """Raised for an unknown method or invalid options."""
+
+
+class MethodUnavailable(RuntimeError):
+    """Raised when running a method that is not available here; says why."""
+
+
+@dataclass(frozen=True)
+class RestorationResult:
+    """A restored image (dtype and shape of the input), its damage mask and run facts."""
+
+    image: np.ndarray
+    mask: np.ndarray  # uint8, (H, W), 255 where damage was found
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Method:
+    """One restoration method; see the module docstring for the list."""
+
+    name: str
+    title: str
+    kind: str
+    needs_weights: bool
+    needs_gpu: bool
+    defaults: Mapping[str, Any]
+    runner: Callable[..., RestorationResult] = field(repr=False)
+    check: Callable[[], str | None] = field(repr=False, default=lambda: None)
+
+    @property
+    def reason_unavailable(self) -> str | None:
+        """Why the method cannot run here, or None when it can."""
+        reason = self.check()
+        if reason is None and self.needs_gpu and not torch.cuda.is_available():
+            reason = "needs a CUDA GPU and none is visible"
+        return reason
+
+    def available(self) -> bool:
+        return self.reason_unavailable is None
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready summary for pages and APIs."""
+        return {"name": self.name, "title": self.title, "kind": self.kind,
+                "needs_weights": self.needs_weights, "needs_gpu": self.needs_gpu,
+                "available": self.available(), "reason_unavailable": self.reason_unavailable,
+                "defaults": dict(self.defaults)}
+
+    def options(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``defaults`` updated by ``given``; unknown names or wrong types raise MethodError."""
+        opts = dict(self.defaults)
+        for key, value in (given or {}).items():
+            if key not in opts:
+                raise MethodError(f"{self.name} has no option {key!r}; options: {sorted(opts)}")
+            want = type(opts[key])
+            ok = isinstance(value, want) or (want is float and isinstance(value, int))
+            if not ok or isinstance(value, bool) != isinstance(opts[key], bool):
+                raise MethodError(f"option {key!r} of {self.name} must be {want.__name__}, got {value!r}")
+            opts[key] = want(value)
+        return opts
+
+    def run(self, image: np.ndarray, *, options: Mapping[str, Any] | None = None,
+            progress: ProgressFn | None = None, device: str | None = None) -> RestorationResult:
+        """Restore ``image`` (uint8/uint16, grey, RGB or RGBA); raises MethodUnavailable."""
+        reason = self.reason_unavailable
+        if reason is not None:
+            raise MethodUnavailable(f"method {self.name!r} is unavailable: {reason}")
+        value_scale(image)
+        opts = self.options(options)
+        dev, note = _pick_device(device)
+        result = self.runner(image, opts=opts, progress=progress, device=dev)
+        if progress is not None:
+            progress(1000, 1000)
+        info = {"method": self.name, "options": opts, "device": dev, **result.info}
+        if note:
+            info["note"] = note
+        return RestorationResult(result.image, result.mask, info)
+
+
+def _pick_device(device: str | None) -> tuple[str, str | None]:
+    if device is not None:
+        if str(device).startswith("cuda") and not torch.cuda.is_available():
+            raise MethodError(f"device {device!r} was asked for but no CUDA GPU is visible")
+        return str(device), None
+    if torch.cuda.is_available():
+        return "cuda", None
+    return "cpu", "no GPU visible: ran on the CPU"
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_model(path: str, mtime_ns: int, size: int):  # noqa: ANN202 - (UNet, card)
+    return load_model(path)
+
+
+def _model(path: Path):  # noqa: ANN202
+    st = path.stat()
+    return _cached_model(str(path), st.st_mtime_ns, st.st_size)
+
+
+def _missing(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return f"no {what} given"
+    return None if path.is_file() else f"{what} not found at {path}"
+
+
+def _u8_mask(mask: np.ndarray) -> np.ndarray:
+    return mask.astype(np.uint8) * np.uint8(255)
+
+
+def _stages(progress: ProgressFn | None, share: float, offset: float) -> ProgressFn | None:
+    """Map a stage's (done, total) to overall per-mille progress."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(int(1000 * (offset + share * done / max(total, 1))), 1000)
+
+
+def _detect(image: np.ndarray, seg_path: Path, opts: Mapping[str, Any], progress: ProgressFn | None,
+            device: str, share: float) -> tuple[np.ndarray, dict[str, Any]]:
+    model, card = _model(seg_path)
+    damage = detect_damage(image, model, threshold=opts["threshold"], dilate=opts["dilate"],
+                           batch_size=opts["batch_size"], device=device,
+                           progress=_stages(progress, share, 0.0))
+    return damage.mask, {"segmentation_weights": str(seg_path), "segmentation_card": card,
+                         "damaged_share": float(damage.mask.mean())}
+
+
+def _filter_runner(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
+    restored, mask = dust_and_scratches(image, radius=opts["radius"], threshold=opts["threshold"],
+                                        shape=opts["shape"])
+    return RestorationResult(restored, _u8_mask(mask))
+
+
+def _inpaint_runner(seg_path: Path, how: str) -> Callable[..., RestorationResult]:
+    def run(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
+        mask, info = _detect(image, seg_path, opts, progress, device, 0.8)
+        restored = restore_masked(image, mask, method=how, seed=opts.get("seed", 0),
+                                  progress=_stages(progress, 0.2, 0.8))
+        return RestorationResult(restored, _u8_mask(mask), info)
+    return run
+
+
+def _direct_runner(path: Path) -> Callable[..., RestorationResult]:
+    def run(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
+        model, card = _model(path)
+        restored, mask = restore_direct(image, model, change_threshold=opts["change_threshold"],
+                                        dilate=opts["dilate"], batch_size=opts["batch_size"],
+                                        device=device, progress=_stages(progress, 1.0, 0.0))
+        return RestorationResult(restored, _u8_mask(mask),
+                                 {"restoration_weights": str(path), "restoration_card": card})
+    return run
+
+
+@functools.lru_cache(maxsize=2)
+def _torchscript(path: str, mtime_ns: int) -> torch.jit.ScriptModule:
+    return torch.jit.load(path, map_location="cpu").eval()
+
+
+def _lama_runner(seg_path: Path, lama_path: Path | None) -> Callable[..., RestorationResult]:
+    def run(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
+        mask, info = _detect(image, seg_path, opts, progress, device, 0.5)
+        module = _torchscript(str(lama_path), lama_path.stat().st_mtime_ns).to(device)
+        restored = inpaint_torchscript(image, mask, module, tile=opts["tile"], device=device,
+                                       progress=_stages(progress, 0.5, 0.5))
+        return RestorationResult(restored, _u8_mask(mask), {**info, "lama": str(lama_path)})
+    return run
+
+
+def default_weights_dir() -> Path:
+    """``$RESTORATION_WEIGHTS_DIR`` if set, else ``restoration/weights`` beside this package."""
+    env = os.environ.get("RESTORATION_WEIGHTS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "weights"
+
+
+def get_methods(*, weights_dir: str | Path | None = None,
+                lama_path: str | Path | None = None) -> dict[str, Method]:
+    """All methods, keyed by name, with availability checked against these paths."""
+    wdir = Path(weights_dir) if weights_dir is not None else default_weights_dir()
+    seg, rest = wdir / SEGMENTATION_WEIGHTS, wdir / RESTORATION_WEIGHTS
+    lama_env = os.environ.get("LAMA_TORCHSCRIPT")
+    lama = Path(lama_path) if lama_path is not None else (Path(lama_env) if lama_env else None)
+
+    def seg_check() -> str | None:
+        return _missing(seg, "segmentation weights")
+
+    def lama_check() -> str | None:
+        if lama is None:
+            return ("no LaMa TorchScript file given: pass its path or set LAMA_TORCHSCRIPT")
+        return _missing(lama, "LaMa TorchScript file") or seg_check()
+
+    methods = [
+        Method("dust-scratches", "Dust & Scratches filter", "filter", False, False,
+               {"radius": 2, "threshold": 10.0, "shape": "square"}, _filter_runner),
+        *[Method(f"unet-{how}", f"U-Net damage mask + {title}", "segmentation+inpainting", True,
+                 False, {**_DETECT, **({"seed": 0} if how == "grain" else {})},
+                 _inpaint_runner(seg, how), seg_check)
+          for how, title in (("telea", "Telea inpainting"), ("ns", "Navier-Stokes inpainting"),
+                             ("grain", "grain-preserving inpainting"))],
+        Method("restoration-unet", "Restoration U-Net (perceptual loss)", "blind", True, False,
+               {"change_threshold": 2.0 / 255.0, "dilate": 1, "batch_size": 8},
+               _direct_runner(rest), lambda: _missing(rest, "restoration weights")),
+        Method("lama", "U-Net damage mask + LaMa", "segmentation+inpainting", True, False,
+               {"threshold": 0.5, "dilate": 2, "batch_size": 8, "tile": 512},
+               _lama_runner(seg, lama), lama_check),
+    ]
+    return {m.name: m for m in methods}
+
+
+def get_method(name: str, **paths: Any) -> Method:
+    """The method called ``name``; MethodError lists the known names otherwise."""
+    methods = get_methods(**paths)
+    if name not in methods:
+        raise MethodError(f"unknown method {name!r}; known: {sorted(methods)}")
+    return methods[name]
+
+
+def restore_image(
+    image: np.ndarray,
+    *,
+    method: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+    device: str | None = None,
+    weights_dir: str | Path | None = None,
+    lama_path: str | Path | None = None,
+) -> RestorationResult:
+    """Restore a scan with ``method`` (default :data:`DEFAULT_METHOD`).
+
+    Parameters
+    ----------
+    image : ndarray, uint8 or uint16, (H, W), (H, W, 3) or (H, W, 4)
+    method : str, optional
+        A name from :func:`get_methods`.
+    options : mapping, optional
+        Overrides of the method's ``defaults``.
+    progress : callable, optional
+        ``progress(current, 1000)``: per mille over the method's stages.
+    device : str, optional
+        ``"cpu"`` or ``"cuda[:n]"``; default: CUDA when visible, else the CPU
+        (``info["note"]`` says so).
+    weights_dir, lama_path
+        Where weights are looked for (see :func:`get_methods`).
+
+    Returns
+    -------
+    RestorationResult
+        ``image`` with the input's dtype and shape, ``mask`` uint8 255 where
+        damage was found, ``info`` (method, options, device, model cards).
+
+    Raises
+    ------
+    MethodError
+        Unknown method or bad options.
+    MethodUnavailable
+        The method cannot run here (the message says why).
+    """
+    chosen = get_method(method or DEFAULT_METHOD, weights_dir=weights_dir, lama_path=lama_path)
+    return chosen.run(image, options=options, progress=progress, device=device)

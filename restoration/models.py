@@ -1,0 +1,60 @@
+"""Restoration requests (a scan, a method, the result) and the registry of trained models."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+def restoration_upload_to(instance: "Restoration", filename: str) -> str:
+    # Under private/: only the owner (and staff) download it, through a view that checks.
+    return f"private/restorations/{instance.owner_id or 'anon'}/{filename}"
+
+
+class Restoration(models.Model):
+    """One scan submitted for restoration with a method; results keep the input's format and bit depth."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="restorations")
+    input = models.FileField(upload_to=restoration_upload_to, max_length=500)
+    original_name = models.CharField(max_length=300)
+    image_format = models.CharField(max_length=8)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    channels = models.PositiveSmallIntegerField()
+    bit_depth = models.PositiveSmallIntegerField()
+    method = models.CharField(max_length=64)
+    options = models.JSONField(default=dict, blank=True)
+    output = models.FileField(upload_to=restoration_upload_to, blank=True, max_length=500)
+    mask = models.FileField(upload_to=restoration_upload_to, blank=True, max_length=500)
+    viewer = models.JSONField(default=dict, blank=True, help_text="Media paths of the before/after deep-zoom tiles.")
+    info = models.JSONField(default=dict, blank=True, help_text="Method, device, model cards, damaged share.")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.method})"
+
+
+class TrainedModel(models.Model):
+    """A trained network registered with its weights file and model card."""
+
+    class Kind(models.TextChoices):
+        SEGMENTATION = "segmentation", "Damage segmentation"
+        RESTORATION = "restoration", "Direct restoration"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    weights_path = models.CharField(max_length=500)
+    card = models.JSONField(default=dict, blank=True)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return self.name

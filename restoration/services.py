@@ -1,0 +1,101 @@
+"""Writes of the restoration app: submit a scan, run a method over it, train networks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+
+from imaging import io as imio
+from jobs import services as job_services
+from restoration.core.methods import DEFAULT_METHOD, MethodError, get_method, get_methods
+
+from .models import Restoration, TrainedModel
+
+#: Extension of the restored file per input format (same format, same bit depth).
+EXTENSIONS = {"TIFF": "tif", "PNG": "png", "JPEG": "jpg"}
+
+
+def methods_describe() -> list[dict]:
+    """Every registered method with its kind, needs and availability here."""
+    return [m.describe() for m in get_methods().values()]
+
+
+def restoration_create(*, owner, image: bytes | str | Path, filename: str, method: str | None = None,
+                       options: dict | None = None) -> Restoration:
+    """Check the scan and the method, store the scan and start the restoration job (``gpu`` queue).
+
+    Raises ``imaging.io.ImageError`` for unreadable, truncated or oversized
+    images and ``MethodError`` for an unknown, unavailable or misconfigured method.
+    """
+    chosen = get_method(method or DEFAULT_METHOD)
+    if not chosen.available():
+        raise MethodError(f"Method {chosen.name!r} is unavailable here: {chosen.reason_unavailable}")
+    opts = chosen.options(options)
+    imio.read_image(image, max_pixels=settings.MAX_IMAGE_PIXELS)  # header first, then a full decode
+    info = imio.probe_image(image)
+    record = Restoration(owner=owner, original_name=Path(filename).name[:300], image_format=info.format,
+                         width=info.width, height=info.height, channels=info.channels, bit_depth=info.bit_depth,
+                         method=chosen.name, options=opts)
+    stored = f"input.{EXTENSIONS[info.format]}"
+    if isinstance(image, bytes):
+        record.input.save(stored, ContentFile(image), save=False)
+    else:
+        with open(image, "rb") as fh:
+            record.input.save(stored, File(fh), save=False)
+    record.save()
+    from . import tasks
+
+    job = job_services.job_create(kind="restoration.run", owner=owner, queue="gpu",
+                                  params={"restoration_id": record.pk})
+    record.job = job
+    record.save(update_fields=["job"])
+    job_services.job_enqueue(job=job, task=tasks.restoration_run)
+    return record
+
+
+def restoration_run(*, record: Restoration, progress=None) -> dict:
+    """Run the record's method over its scan; write the result (same format and depth), mask and viewer tiles."""
+    from imaging.dzi import build_dzi
+    from restoration.core.methods import restore_image
+
+    with record.input.open("rb") as fh:
+        image = imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+
+    def per_mille(current: int, total: int, message: str | None = None) -> None:
+        if progress:
+            progress(int(current * 0.9), total, message)
+
+    result = restore_image(image, method=record.method, options=record.options, progress=per_mille)
+    ext = EXTENSIONS[record.image_format]
+    record.output.save(f"restored-{record.pk}.{ext}", ContentFile(imio.encode_image(result.image, fmt=record.image_format)),
+                       save=False)
+    record.mask.save(f"mask-{record.pk}.png", ContentFile(imio.encode_image(result.mask, fmt="PNG")), save=False)
+    rel = Path("restorations") / f"r{record.pk}-{record.created_at:%Y%m%d%H%M%S}"
+    out = Path(settings.MEDIA_ROOT) / rel
+    viewer = {}
+    for name, array in (("before", image), ("after", result.image), ("mask", result.mask)):
+        dzi = build_dzi(imio.to_display_8bit(array), out / name, name=name)
+        viewer[name] = str(rel / name / Path(dzi).name)
+    info = dict(result.info)
+    info["damaged_fraction"] = float((result.mask > 0).mean())
+    info["changed_pixels"] = int(np.any(result.image != image, axis=-1).sum() if image.ndim == 3
+                                 else (result.image != image).sum())
+    record.viewer, record.info = viewer, json.loads(json.dumps(info, default=str))
+    record.save(update_fields=["output", "mask", "viewer", "info"])
+    if progress:
+        progress(1000, 1000, "done")
+    return {"restoration_id": record.pk, "damaged_fraction": info["damaged_fraction"], "device": info.get("device")}
+
+
+def trained_model_register(*, name: str, kind: str, weights_path: Path, user=None, job=None) -> TrainedModel:
+    import torch
+
+    checkpoint = torch.load(weights_path, map_location="cpu", weights_only=False)
+    card = checkpoint.get("card", {}) if isinstance(checkpoint, dict) else {}
+    record, _ = TrainedModel.objects.update_or_create(
+        name=name, defaults={"kind": kind, "weights_path": str(weights_path), "card": json.loads(
+            json.dumps(card, default=str)), "created_by": user, "job": job})
+    return record

@@ -1,0 +1,13 @@
+"""Celery tasks of the restoration app: thin wrappers of services."""
+from __future__ import annotations
+
+from jobs.tasking import job_task
+
+from . import services
+from .models import Restoration
+
+
+@job_task(name="restoration.run", queue="gpu", idempotent=True)
+def restoration_run(*, job, progress) -> dict:
+    record = Restoration.objects.get(pk=job.params["restoration_id"])
+    return services.restoration_run(record=record, progress=progress)

@@ -1,0 +1,59 @@
+"""Pages of the restoration app: upload, progress, before/after comparison, downloads."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from imaging.io import ImageError
+from restoration.core.methods import DEFAULT_METHOD, MethodError
+
+from . import services
+from .selectors import restoration_list_for
+
+
+@login_required
+def index(request):
+    context = {"methods": services.methods_describe(), "default_method": DEFAULT_METHOD,
+               "restorations": restoration_list_for(user=request.user)[:50]}
+    if request.method == "POST":
+        upload = request.FILES.get("image")
+        try:
+            if upload is None:
+                raise ValueError("Choose a scan to restore (TIFF 8/16-bit, PNG or JPEG).")
+            options = json.loads(request.POST.get("options") or "{}")
+            if not isinstance(options, dict):
+                raise ValueError("Options must be a JSON object, e.g. {\"threshold\": 0.4}.")
+            image = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+            record = services.restoration_create(owner=request.user, image=image, filename=upload.name,
+                                                 method=request.POST.get("method") or None, options=options)
+        except json.JSONDecodeError as exc:
+            messages.error(request, f"Restoration refused: options are not valid JSON ({exc.msg}).")
+            return render(request, "restoration/index.html", context, status=400)
+        except (ImageError, MethodError, ValueError) as exc:
+            messages.error(request, f"Restoration refused: {exc}")
+            return render(request, "restoration/index.html", context, status=400)
+        return redirect("restoration:detail", restoration_id=record.pk)
+    return render(request, "restoration/index.html", context)
+
+
+@login_required
+def detail(request, restoration_id: int):
+    record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
+    return render(request, "restoration/detail.html", {"r": record, "viewer": json.dumps(record.viewer)})
+
+
+@login_required
+def download(request, restoration_id: int, what: str):
+    record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
+    field = {"input": record.input, "restored": record.output, "mask": record.mask}.get(what)
+    if not field:
+        raise Http404("Not available (yet).")
+    stem = Path(record.original_name).stem
+    suffix = Path(field.name).suffix
+    name = {"input": record.original_name, "restored": f"{stem}-restored{suffix}", "mask": f"{stem}-mask.png"}[what]
+    return FileResponse(field.open("rb"), as_attachment=True, filename=name)
