@@ -1,0 +1,152 @@
+"""Tiny training runs on a generated 8-item dataset: they run, log metrics, and are seeded."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from restoration.core.dataset import DatasetError, load_manifest
+from restoration.core.losses import LpipsLoss, damage_l1, dice_loss, gradient_loss
+from restoration.core.training import (TrainingConfig, format_model_card, psnr_unit, segmentation_scores, train_restoration,
+                                       train_segmentation)
+from restoration.core.unet import UNetConfig, load_model
+
+torch.set_num_threads(2)
+TINY = TrainingConfig(epochs=2, seed=3, batch_size=4, crop=32, crops_per_item=2, val_crops_per_item=2)
+SEG = UNetConfig(base=4, depth=2)
+REST = UNetConfig(in_channels=3, out_channels=3, base=4, depth=2, task="restoration")
+
+
+@pytest.fixture(scope="module")
+def toy_dataset(tmp_path_factory):
+    """8 items (6 train, 2 val) of 48 x 56 px: smooth clean images with white or black specks."""
+    root = tmp_path_factory.mktemp("toy")
+    rng = np.random.default_rng(0)
+    items = []
+    for sub in ("clean", "damaged", "masks"):
+        (root / sub).mkdir()
+    for i in range(8):
+        clean = np.clip(rng.normal(0.5, 0.05, (48, 56, 3)) + np.linspace(0, 0.3, 56)[None, :, None], 0, 1)
+        clean = (clean * 65535).astype(np.uint16)
+        mask = np.zeros((48, 56), np.uint8)
+        for _ in range(6):
+            y, x = rng.integers(2, 46), rng.integers(2, 54)
+            mask[y - 1: y + 2, x - 1: x + 2] = 255
+        polarity = "negative" if i % 2 == 0 else "positive"
+        damaged = clean.copy()
+        damaged[mask > 0] = 65535 if polarity == "negative" else 0
+        name = f"{i:04d}.png"
+        cv2.imwrite(str(root / "clean" / name), clean)
+        cv2.imwrite(str(root / "damaged" / name), damaged)
+        cv2.imwrite(str(root / "masks" / name), mask)
+        items.append({"id": f"{i:04d}", "split": "val" if i >= 6 else "train", "polarity": polarity,
+                      "damaged": f"damaged/{name}", "mask": f"masks/{name}", "clean": f"clean/{name}"})
+    (root / "manifest.json").write_text(json.dumps({"items": items}))
+    return root
+
+
+def test_segmentation_training_runs_logs_and_saves_a_card(toy_dataset, tmp_path):
+    # given
+    logs, ticks = [], []
+    # when
+    result = train_segmentation(dataset_dir=toy_dataset, out=tmp_path / "seg.pt", config=TINY, arch=SEG,
+                                on_epoch=logs.append, progress=lambda d, t: ticks.append((d, t)))
+    # then: two epochs with IoU and F1, 6 items x 2 crops / batch 4 = 3 steps each
+    assert [log.epoch for log in logs] == [1, 2]
+    assert all(0.0 <= log.val["iou"] <= log.val["f1"] <= 1.0 for log in logs)
+    assert logs[-1].steps == 6 and ticks[-1] == (6, 6)
+    model, card = load_model(result.path)
+    assert card["items"] == {"train": 6, "val": 2} and card["seed"] == 3 and card["steps"] == 6
+    assert card["epochs"] == 2 and card["val"] == logs[-1].val and "date" in card
+    assert card["polarity"] == {"negative": 3, "positive": 3}
+    assert model.config == SEG
+    text = format_model_card(card)
+    assert "6 training and 2 validation items" in text and "seed 3" in text and "| 2 | 6 |" in text
+
+
+def test_training_is_seeded(toy_dataset, tmp_path):
+    a = train_segmentation(dataset_dir=toy_dataset, out=tmp_path / "a.pt", config=TINY, arch=SEG, epochs=1)
+    b = train_segmentation(dataset_dir=toy_dataset, out=tmp_path / "b.pt", config=TINY, arch=SEG, epochs=1)
+    ma, _ = load_model(a.path)
+    mb, _ = load_model(b.path)
+    for (ka, va), (_, vb) in zip(ma.state_dict().items(), mb.state_dict().items()):
+        assert torch.equal(va, vb), ka
+
+
+def test_restoration_training_logs_psnr(toy_dataset, tmp_path):
+    logs = []
+    result = train_restoration(dataset_dir=toy_dataset, out=tmp_path / "rest.pt", config=TINY, arch=REST,
+                               perceptual=None, on_epoch=logs.append)
+    assert len(logs) == 2 and all(np.isfinite(log.val["psnr"]) for log in logs)
+    # the do-nothing PSNR is the same every epoch (fixed validation crops)
+    assert logs[0].val["psnr_input"] == logs[1].val["psnr_input"]
+    assert result.card["loss"].startswith("l1+grad")
+
+
+def test_restoration_training_accepts_a_perceptual_callable(toy_dataset, tmp_path):
+    calls = []
+
+    def feature_l2(pred, target):
+        calls.append(1)
+        return ((pred.mean(dim=(2, 3)) - target.mean(dim=(2, 3))) ** 2).mean()
+
+    result = train_restoration(dataset_dir=toy_dataset, out=tmp_path / "r.pt", config=TINY, arch=REST,
+                               perceptual=feature_l2, epochs=1)
+    assert len(calls) == 3 and "feature_l2" in result.card["loss"]
+
+
+def test_metrics_against_hand_derived_values():
+    # IoU / F1: a "network" predicting the top half of an all-ones-left mask
+    class Fixed(torch.nn.Module):
+        def forward(self, x):
+            out = torch.full((x.shape[0], 1, 4, 4), -1.0)
+            out[..., :2, :] = 1.0  # predicts rows 0-1
+            return out
+    y = torch.zeros(1, 1, 4, 4)
+    y[..., :, :2] = 1.0  # truth: columns 0-1
+    scores = segmentation_scores(Fixed(), torch.zeros(1, 3, 4, 4), y)
+    # tp = 4, fp = 4, fn = 4: IoU = 4 / 12, F1 = 8 / 16
+    assert scores["iou"] == pytest.approx(1 / 3) and scores["f1"] == pytest.approx(0.5)
+    # PSNR: mse 0.01 on [0, 1] -> 20 dB
+    assert float(psnr_unit(torch.full((1, 1, 2, 2), 0.6), torch.full((1, 1, 2, 2), 0.5))) == pytest.approx(20.0, abs=1e-4)
+    # Dice of a perfect, confident prediction is ~0; gradient loss of equal images is 0
+    t = torch.zeros(1, 1, 4, 4)
+    t[..., 1:3, 1:3] = 1
+    assert float(dice_loss(t * 40 - 20, t)) < 1e-6
+    assert float(gradient_loss(t, t)) == 0.0
+    # damage L1: errors of 0.2 on the 4 masked pixels (of 16), 0.1 elsewhere -> 0.2
+    pred = torch.full((1, 3, 4, 4), 0.1)
+    pred[..., 1:3, 1:3] = 0.2
+    assert float(damage_l1(pred, torch.zeros(1, 3, 4, 4), t)) == pytest.approx(0.2)
+    assert float(damage_l1(pred, torch.zeros(1, 3, 4, 4), torch.zeros_like(t))) == 0.0
+
+
+def test_lpips_loss_matches_the_evaluation_lpips_and_has_gradients():
+    # external reference: evaluation.core.lpips (LPIPS v0.1 AlexNet, no gradients kept)
+    loss = LpipsLoss.from_evaluation()
+    rng = torch.Generator().manual_seed(0)
+    a, b = torch.rand(2, 3, 64, 64, generator=rng), torch.rand(2, 3, 64, 64, generator=rng)
+    ref = loss.net(a * 2 - 1, b * 2 - 1).mean()
+    a.requires_grad_(True)
+    value = loss(a, b)
+    value.backward()
+    assert float(value.detach()) == pytest.approx(float(ref), rel=1e-5)
+    assert a.grad is not None and float(a.grad.abs().sum()) > 0
+
+
+def test_bad_manifests_are_refused(tmp_path):
+    with pytest.raises(DatasetError, match="no manifest.json"):
+        load_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text("{")
+    with pytest.raises(DatasetError, match="not valid JSON"):
+        load_manifest(tmp_path)
+    item = {"id": "1", "split": "train", "damaged": "../x.png", "mask": "m.png", "clean": "c.png"}
+    (tmp_path / "manifest.json").write_text(json.dumps({"items": [item]}))
+    with pytest.raises(DatasetError, match="leaves the dataset folder"):
+        load_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"items": [{**item, "split": "test"}]}))
+    with pytest.raises(DatasetError, match="split"):
+        load_manifest(tmp_path)
