@@ -43,6 +43,7 @@ DEFAULT_METHOD = "unet-grain"
 SEGMENTATION_WEIGHTS = "segmentation-default.pt"
 RESTORATION_WEIGHTS = "restoration-default.pt"
 _DETECT = {"threshold": 0.5, "dilate": 2, "batch_size": 8}
+_DETECT_LIMITS = {"threshold": (0.001, 0.999), "dilate": (0, 64), "batch_size": (1, 256), "seed": (0, 2**32 - 1)}
 
 
 class MethodError(ValueError):
@@ -74,6 +75,7 @@ class Method:
     defaults: Mapping[str, Any]
     runner: Callable[..., RestorationResult] = field(repr=False)
     check: Callable[[], str | None] = field(repr=False, default=lambda: None)
+    limits: Mapping[str, tuple] = field(default_factory=dict)  # (lo, hi) inclusive, or allowed strings
 
     @property
     def reason_unavailable(self) -> str | None:
@@ -91,7 +93,7 @@ class Method:
         return {"name": self.name, "title": self.title, "kind": self.kind,
                 "needs_weights": self.needs_weights, "needs_gpu": self.needs_gpu,
                 "available": self.available(), "reason_unavailable": self.reason_unavailable,
-                "defaults": dict(self.defaults)}
+                "defaults": dict(self.defaults), "limits": {k: list(v) for k, v in self.limits.items()}}
 
     def options(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         """``defaults`` updated by ``given``; unknown names or wrong types raise MethodError."""
@@ -104,6 +106,12 @@ class Method:
             if not ok or isinstance(value, bool) != isinstance(opts[key], bool):
                 raise MethodError(f"option {key!r} of {self.name} must be {want.__name__}, got {value!r}")
             opts[key] = want(value)
+            allowed = self.limits.get(key)
+            if allowed and isinstance(opts[key], str) and opts[key] not in allowed:
+                raise MethodError(f"option {key!r} of {self.name} must be one of {allowed}, got {value!r}")
+            if allowed and not isinstance(opts[key], str) and not allowed[0] <= opts[key] <= allowed[1]:
+                raise MethodError(f"option {key!r} of {self.name} must be in [{allowed[0]}, {allowed[1]}], "
+                                  f"got {value!r}")
         return opts
 
     def run(self, image: np.ndarray, *, options: Mapping[str, Any] | None = None,
@@ -236,18 +244,20 @@ def get_methods(*, weights_dir: str | Path | None = None,
 
     methods = [
         Method("dust-scratches", "Dust & Scratches filter", "filter", False, False,
-               {"radius": 2, "threshold": 10.0, "shape": "square"}, _filter_runner),
+               {"radius": 2, "threshold": 10.0, "shape": "square"}, _filter_runner,
+               limits={"radius": (1, 100), "threshold": (0.0, 255.0), "shape": ("square", "disk")}),
         *[Method(f"unet-{how}", f"U-Net damage mask + {title}", "segmentation+inpainting", True,
                  False, {**_DETECT, **({"seed": 0} if how == "grain" else {})},
-                 _inpaint_runner(seg, how), seg_check)
+                 _inpaint_runner(seg, how), seg_check, _DETECT_LIMITS)
           for how, title in (("telea", "Telea inpainting"), ("ns", "Navier-Stokes inpainting"),
                              ("grain", "grain-preserving inpainting"))],
         Method("restoration-unet", "Restoration U-Net (perceptual loss)", "blind", True, False,
                {"change_threshold": 2.0 / 255.0, "dilate": 1, "batch_size": 8},
-               _direct_runner(rest), lambda: _missing(rest, "restoration weights")),
+               _direct_runner(rest), lambda: _missing(rest, "restoration weights"),
+               {"change_threshold": (0.0, 1.0), "dilate": (0, 64), "batch_size": (1, 256)}),
         Method("lama", "U-Net damage mask + LaMa", "segmentation+inpainting", True, False,
                {"threshold": 0.5, "dilate": 2, "batch_size": 8, "tile": 512},
-               _lama_runner(seg, lama), lama_check),
+               _lama_runner(seg, lama), lama_check, {**_DETECT_LIMITS, "tile": (64, 4096)}),
     ]
     return {m.name: m for m in methods}
 

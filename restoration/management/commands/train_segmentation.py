@@ -1,41 +1,9 @@
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
-
-from restoration import services
-from restoration.core.dataset import DatasetError
 from restoration.core.training import train_segmentation
+from restoration.management.training import TrainingCommand
 
 
-class Command(BaseCommand):
+class Command(TrainingCommand):
     help = ("Train the segmentation U-Net on a synthetic damage dataset (DIR/manifest.json, as written by "
             "build_synthetic_dataset) and save the checkpoint with its model card; logs validation scores per epoch.")
-
-    def add_arguments(self, parser):
-        parser.add_argument("--dataset", type=Path, required=True)
-        parser.add_argument("--out", type=Path, required=True, help="Checkpoint file to write (.pt).")
-        parser.add_argument("--epochs", type=int, default=20)
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--device", default=None, help="cpu or cuda (default: a GPU when there is one)")
-        parser.add_argument("--register", metavar="NAME", help="Also register the model in the database as NAME.")
-
-    def handle(self, *args, dataset, out, epochs, seed, device, register, **options):
-        import torch
-
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if device == "cpu":
-            self.stderr.write("Training on the CPU.")
-
-        def on_epoch(log):
-            scores = ", ".join(f"{k} {v:.4f}" for k, v in log.val.items())
-            self.stdout.write(f"epoch {log.epoch}: loss {log.train_loss:.4f}, validation {scores} ({log.seconds:.0f} s)")
-
-        try:
-            result = train_segmentation(dataset_dir=dataset, out=out, epochs=epochs, seed=seed, device=device,
-                                     on_epoch=on_epoch)
-        except (DatasetError, ValueError) as exc:
-            raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Saved {result.path}"))
-        if register:
-            services.trained_model_register(name=register, kind="segmentation", weights_path=result.path)
-            self.stdout.write(f"Registered as {register}")
+    kind = "segmentation"
+    train = staticmethod(train_segmentation)
