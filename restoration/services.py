@@ -99,3 +99,50 @@ def trained_model_register(*, name: str, kind: str, weights_path: Path, user=Non
         name=name, defaults={"kind": kind, "weights_path": str(weights_path), "card": json.loads(
             json.dumps(card, default=str)), "created_by": user, "job": job})
     return record
+
+
+def training_start(*, kind: str, name: str, dataset_dir: str, epochs: int = 20, seed: int = 0, user=None):
+    """Queue a training job (``gpu`` queue) that registers the model as ``name`` when it finishes."""
+    from restoration.core.dataset import load_manifest
+
+    if kind not in TrainedModel.Kind.values:
+        raise ValueError(f"Kind must be one of {', '.join(TrainedModel.Kind.values)}, got {kind!r}.")
+    if not name.strip():
+        raise ValueError("Give the model a name.")
+    if TrainedModel.objects.filter(name=name).exists():
+        raise ValueError(f"A model named {name!r} exists already.")
+    if not 1 <= epochs <= 1000:
+        raise ValueError("Epochs must be between 1 and 1000.")
+    load_manifest(dataset_dir)  # a clear error now rather than in the worker
+    from . import tasks
+
+    job = job_services.job_create(kind=f"train.{kind}", owner=user, queue="gpu",
+                                  params={"kind": kind, "name": name, "dataset_dir": str(dataset_dir),
+                                          "epochs": epochs, "seed": seed})
+    job_services.job_enqueue(job=job, task=tasks.train_model)
+    return job
+
+
+def training_run(*, job, progress=None) -> dict:
+    """Train as the job's parameters say; log each epoch on the job; register the model."""
+    import torch
+
+    from jobs.models import Job
+    from restoration.core.training import train_restoration, train_segmentation
+
+    p = job.params
+    train = train_segmentation if p["kind"] == "segmentation" else train_restoration
+    out = Path(settings.MEDIA_ROOT) / "models" / f"{p['name']}.pt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history: list[dict] = []
+
+    def on_epoch(log) -> None:
+        history.append({"epoch": log.epoch, "loss": log.train_loss, **log.val})
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in log.val.items())
+        Job.objects.filter(pk=job.pk).update(message=f"epoch {log.epoch}: {scores}"[:500],
+                                             result={"history": history})
+
+    result = train(dataset_dir=p["dataset_dir"], out=out, epochs=p["epochs"], seed=p["seed"],
+                   device="cuda" if torch.cuda.is_available() else "cpu", on_epoch=on_epoch, progress=progress)
+    record = trained_model_register(name=p["name"], kind=p["kind"], weights_path=result.path, user=job.owner, job=job)
+    return {"model_id": record.pk, "weights": str(result.path), "history": history}

@@ -11,3 +11,8 @@ from .models import Restoration
 def restoration_run(*, job, progress) -> dict:
     record = Restoration.objects.get(pk=job.params["restoration_id"])
     return services.restoration_run(record=record, progress=progress)
+
+
+@job_task(name="restoration.train_model", queue="gpu")
+def train_model(*, job, progress) -> dict:
+    return services.training_run(job=job, progress=progress)

@@ -6,6 +6,7 @@ app_name = "restoration"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("models/", views.models, name="models"),
     path("<int:restoration_id>/", views.detail, name="detail"),
     path("<int:restoration_id>/download/<str:what>/", views.download, name="download"),
 ]

@@ -57,3 +57,31 @@ def download(request, restoration_id: int, what: str):
     suffix = Path(field.name).suffix
     name = {"input": record.original_name, "restored": f"{stem}-restored{suffix}", "mask": f"{stem}-mask.png"}[what]
     return FileResponse(field.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+def models(request):
+    from webapp.roles import RESEARCHER, has_role
+
+    from .models import TrainedModel
+
+    if request.method == "POST":
+        if not has_role(request.user, RESEARCHER):
+            messages.error(request, "Only researchers train models.")
+        else:
+            try:
+                job = services.training_start(kind=request.POST.get("kind", ""), name=request.POST.get("name", ""),
+                                              dataset_dir=request.POST.get("dataset_dir", ""),
+                                              epochs=int(request.POST.get("epochs") or 20),
+                                              seed=int(request.POST.get("seed") or 0), user=request.user)
+                return redirect("jobs:detail", job_id=job.pk)
+            except ValueError as exc:  # DatasetError is a ValueError: shown, nothing started
+                messages.error(request, f"Training refused: {exc}")
+    from restoration.core.methods import default_weights_dir
+
+    shipped = []
+    for path in sorted(default_weights_dir().glob("*.md")):
+        shipped.append({"name": path.stem, "card": path.read_text()})
+    return render(request, "restoration/models.html", {
+        "models": TrainedModel.objects.select_related("job"), "shipped": shipped,
+    })
