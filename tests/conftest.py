@@ -21,6 +21,8 @@ def pytest_sessionfinish(session, exitstatus):
     """Remove this run's test database, broker folder and media (see webapp.settings.TEST_RUN_DIR)."""
     from django.conf import settings
 
+    if not settings.configured:  # pure-core runs with -p no:django
+        return
     run_dir = getattr(settings, "TEST_RUN_DIR", None)
     if run_dir is not None and os.environ.get("FILMLAB_TEST_RUN") == str(os.getpid()):
         shutil.rmtree(run_dir, ignore_errors=True)

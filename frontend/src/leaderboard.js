@@ -48,7 +48,10 @@ export function synchronizedViewers(root, panels) {
     const center = source.viewport.getCenter();
     const zoom = source.viewport.getZoom();
     viewers.forEach((v) => {
-      if (v === source) return;
+      if (v === source || !v.world.getItemCount()) return;
+      const same = Math.abs(v.viewport.getZoom() - zoom) < 1e-9 * zoom &&
+        v.viewport.getCenter().distanceTo(center) < 1e-9;
+      if (same) return; // already there: no event ping-pong between viewers
       v.viewport.zoomTo(zoom, null, true);
       v.viewport.panTo(center, true);
     });
@@ -74,7 +77,11 @@ export function synchronizedViewers(root, panels) {
     });
     viewer.addHandler("zoom", () => follow(viewer));
     viewer.addHandler("pan", () => follow(viewer));
-    viewer.addHandler("open", () => { box.dataset.loaded = "true"; });
+    viewer.addHandler("open", () => {
+      box.dataset.loaded = "true";
+      const first = viewers.find((v) => v !== viewer && v.world.getItemCount());
+      if (first) follow(first); // a late image joins the others' view
+    });
     viewers.push(viewer);
   });
   return viewers;

@@ -1,0 +1,115 @@
+"""REST API of the surveys app: one class per operation, validate -> service -> response."""
+from __future__ import annotations
+
+import csv
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.api import flat_errors, require_researcher
+
+from . import selectors, services
+from .models import Participant, Survey
+
+
+def rejected(message: str, *, code: str, status_code: int) -> Response:
+    return Response({"detail": message, "code": code}, status=status_code)
+
+
+class AnswerApi(APIView):
+    """A participant's answer to their current trial. The participant token is the credential (no account)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(serializers.Serializer):
+        participant = serializers.UUIDField()
+        position = serializers.IntegerField(min_value=0)
+        pair = serializers.IntegerField(min_value=1)
+        choice = serializers.ChoiceField(choices=["left", "right"])
+        response_ms = serializers.IntegerField(min_value=0, max_value=services.MAX_RESPONSE_MS)
+        blur_count = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
+
+    class OutputSerializer(serializers.Serializer):
+        answered = serializers.IntegerField()
+        total = serializers.IntegerField()
+        done = serializers.BooleanField()
+        next_url = serializers.CharField()
+
+    class ErrorSerializer(serializers.Serializer):
+        detail = serializers.CharField()
+        code = serializers.CharField(help_text="invalid, unknown_participant, closed, familiarity_missing, "
+                                               "wrong_pair, already_answered, not_current")
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 400: ErrorSerializer,
+                                                       403: ErrorSerializer, 404: ErrorSerializer,
+                                                       409: ErrorSerializer})
+    def post(self, request):
+        try:
+            body = request.data
+        except ParseError as exc:
+            return rejected(f"The answer is not valid JSON: {exc.detail}", code="invalid", status_code=400)
+        serializer = self.InputSerializer(data=body)
+        if not serializer.is_valid():
+            return rejected(flat_errors(serializer.errors), code="invalid", status_code=400)
+        data = serializer.validated_data
+        participant = Participant.objects.select_related("survey").filter(token=data["participant"]).first()
+        if participant is None:
+            return rejected("Unknown participant; open the survey from its link again.", code="unknown_participant",
+                            status_code=404)
+        try:
+            services.response_record(participant=participant, position=data["position"], pair_id=data["pair"],
+                                     choice=data["choice"], response_ms=data["response_ms"],
+                                     blur_count=data["blur_count"])
+        except services.AnswerRejected as exc:
+            return rejected(str(exc), code=exc.code, status_code=exc.status)
+        trial = selectors.participant_trial(participant=participant)
+        total = len(participant.plan)
+        return Response({
+            "answered": total if trial is None else trial["answered"], "total": total, "done": trial is None,
+            "next_url": reverse("surveys:participant", args=[participant.token]),
+        }, status=status.HTTP_201_CREATED)
+
+
+def researcher_survey(request, survey_id: int) -> Survey:
+    require_researcher(request.user)
+    return get_object_or_404(Survey, pk=survey_id)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class SurveyResponsesCsvApi(APIView):
+    """Every answered trial of a survey as CSV."""
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request, survey_id: int):
+        survey = researcher_survey(request, survey_id)
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse((writer.writerow(row) for row in selectors.survey_csv_rows(survey=survey)),
+                                         content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{survey.slug}-trials.csv"'
+        return response
+
+
+class SurveyResultsApi(APIView):
+    """The results of a survey as JSON: Table 2, tests per group and between groups, side bias, flags."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, survey_id: int):
+        survey = researcher_survey(request, survey_id)
+        results = selectors.survey_results(survey=survey)
+        keep = ("table", "groups", "between", "side_bias", "flagged", "excluded", "participants", "started",
+                "finished")
+        body = {"survey": survey.slug, "kind": survey.kind, **{k: results[k] for k in keep}}
+        return Response(body)
