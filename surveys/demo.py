@@ -20,7 +20,6 @@ from surveys.core.samples import write_sample_pair_set
 from . import services
 from .models import Survey
 
-DEMO_MODEL = "FilmDamageSimulator"
 #: Pixel pitch of the demo images: as if they were crops of 4968 px wide scans of 35 mm frames.
 DEMO_UM_PER_PX = 7.0
 DEMO_SOURCE_SEED = 2023
@@ -36,20 +35,9 @@ SURVEYS = (
 
 
 def _damage_model(log):
-    from annotation.models import Dataset
-    from synthesis.models import DamageModel
-    from synthesis.services import damage_model_fit
+    from synthesis.demo import demo_damage_model
 
-    record = DamageModel.objects.filter(name=DEMO_MODEL).order_by("-version").first() or \
-        DamageModel.objects.order_by("-created_at").first()
-    if record is not None:
-        return record
-    dataset = Dataset.objects.filter(name="FilmDamageSimulator").first()
-    if dataset is None:
-        return None
-    record = damage_model_fit(dataset=dataset, name=DEMO_MODEL)
-    log(f"  fitted damage model {record.label}")
-    return record
+    return demo_damage_model(log=log)
 
 
 def demo_pair_set(*, record, root: Path) -> Path:

@@ -24,15 +24,26 @@ def demo_clean_image() -> np.ndarray:
     return add_film_grain(image, seed=0)
 
 
-def load_demo(*, log) -> None:
+def demo_damage_model(*, log) -> DamageModel | None:
+    """The demo's damage model: the latest ``FilmDamageSimulator`` version, else any model, else one
+    fitted now on the public annotations (None when those are not imported)."""
+    record = (DamageModel.objects.filter(name=DEMO_MODEL).order_by("-version").first()
+              or DamageModel.objects.order_by("-created_at").first())
+    if record is not None:
+        return record
     dataset = Dataset.objects.filter(name="FilmDamageSimulator").first()
     if dataset is None:
+        return None
+    record = services.damage_model_fit(dataset=dataset, name=DEMO_MODEL)
+    log(f"  fitted damage model {record.label}")
+    return record
+
+
+def load_demo(*, log) -> None:
+    record = demo_damage_model(log=log)
+    if record is None:
         log("  no FilmDamageSimulator dataset: skipping synthesis demo content")
         return
-    record = DamageModel.objects.filter(name=DEMO_MODEL).order_by("-version").first()
-    if record is None:
-        record = services.damage_model_fit(dataset=dataset, name=DEMO_MODEL)
-        log(f"  fitted damage model {record.label}")
     if not record.previews.exists():
         preview = OverlayPreview.objects.create(damage_model=record, width=1804, height=1200, seed=1,
                                                 damage_level=3.0)
