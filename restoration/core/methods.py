@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,7 +208,9 @@ def _direct_runner(path: Path) -> Callable[..., RestorationResult]:
 
 @functools.lru_cache(maxsize=2)
 def _torchscript(path: str, mtime_ns: int) -> torch.jit.ScriptModule:
-    return torch.jit.load(path, map_location="cpu").eval()
+    with warnings.catch_warnings():  # LaMa ships as TorchScript, which torch 2.x marks deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.jit.load(path, map_location="cpu").eval()
 
 
 def _lama_runner(seg_path: Path, lama_path: Path | None) -> Callable[..., RestorationResult]:

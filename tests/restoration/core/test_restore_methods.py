@@ -168,6 +168,7 @@ class FlatInpainter(torch.nn.Module):
         return image * (1 - mask) + 0.5 * mask
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_lama_method_with_a_torchscript_file(weights_dir, dtype, monkeypatch):
     monkeypatch.delenv("LAMA_TORCHSCRIPT", raising=False)
