@@ -24,7 +24,7 @@ def methods_describe() -> list[dict]:
 
 
 def restoration_create(*, owner, image: bytes | str | Path, filename: str, method: str | None = None,
-                       options: dict | None = None) -> Restoration:
+                       options: dict | None = None, enqueue: bool = True) -> Restoration:
     """Check the scan and the method, store the scan and start the restoration job (``gpu`` queue).
 
     Raises ``imaging.io.ImageError`` for unreadable, truncated or oversized
@@ -46,6 +46,8 @@ def restoration_create(*, owner, image: bytes | str | Path, filename: str, metho
         with open(image, "rb") as fh:
             record.input.save(stored, File(fh), save=False)
     record.save()
+    if not enqueue:
+        return record
     from . import tasks
 
     job = job_services.job_create(kind="restoration.run", owner=owner, queue="gpu",

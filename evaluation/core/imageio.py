@@ -1,18 +1,20 @@
 """Reading benchmark and submission images at their own bit depth, and listing folders by stem.
 
-TIFF goes through tifffile, everything else through ``cv2.imread(..., IMREAD_UNCHANGED)`` with BGR(A)
-turned into RGB(A). Nothing is converted, rescaled or resized. The pixel count is read from the
-header first, so a decompression bomb is refused before it is decoded.
+A thin layer over the project's one image reader, :mod:`imaging.io`: it adds what the leaderboard
+needs on top, the file name in every message, a suffix check, a pixel limit of its own, refusal
+of multi-image TIFFs, and folder listing by file stem. Nothing is converted, rescaled or resized;
+the pixel count is read from the header first, so a decompression bomb is refused before it is
+decoded; truncated PNG, JPEG and TIFF files are refused by :mod:`imaging.io`'s structure checks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
-import tifffile
-from PIL import Image
+
+from imaging import io as imio
+from imaging.probe import open_tiff
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -28,27 +30,26 @@ DEFAULT_MAX_PIXELS = 120_000_000  # a 16-bit 8000 x 5000 scan is 40 Mpx; this le
 _TIFF_SUFFIXES = (".tif", ".tiff")
 
 
-class ImageReadError(ValueError):
-    """Raised when an image cannot be read: unsupported, corrupt, truncated or too large."""
+class ImageReadError(imio.ImageError):
+    """Raised when an image cannot be read: unsupported, corrupt, truncated or too large.
+
+    A subclass of :class:`imaging.io.ImageError` (itself a ``ValueError``), so callers of either
+    module catch it.
+    """
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """``(height, width)`` from the file header, without decoding the pixels."""
     path = Path(path)
     try:
-        if path.suffix.lower() in _TIFF_SUFFIXES:
-            with tifffile.TiffFile(path) as tif:
-                page = tif.pages.first
-                return int(page.imagelength), int(page.imagewidth)
-        with Image.open(path) as image:  # lazy: reads the header only
-            width, height = image.size
-            return int(height), int(width)
-    except Exception as exc:  # any parser failure means the file is unreadable
+        info = imio.probe_image(path)
+    except (imio.ImageError, OSError) as exc:
         raise ImageReadError(f"{path.name}: cannot read the image header ({exc})") from exc
+    return info.height, info.width
 
 
 def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Read an image as ``(H, W)`` or ``(H, W, C)`` RGB(A) at its own dtype (uint8, uint16, ...).
+    """Read an image as ``(H, W)`` or ``(H, W, C)`` RGB(A) at its own dtype (uint8 or uint16).
 
     Parameters
     ----------
@@ -69,7 +70,12 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
     height, width = image_size(path)
     if height * width > max_pixels:
         raise ImageReadError(f"{path.name}: {width} x {height} px is over the limit of {max_pixels} pixels")
-    image = _read_tiff(path) if suffix in _TIFF_SUFFIXES else _read_cv2(path)
+    if suffix in _TIFF_SUFFIXES:
+        _check_single_tiff(path)
+    try:
+        image = imio.read_image(path, max_pixels=None)
+    except (imio.ImageError, OSError) as exc:
+        raise ImageReadError(f"{path.name}: {exc}") from exc
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim not in (2, 3) or image.shape[:2] != (height, width):
@@ -77,28 +83,14 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
     return image
 
 
-def _read_tiff(path: Path) -> np.ndarray:
+def _check_single_tiff(path: Path) -> None:
     try:
-        with tifffile.TiffFile(path) as tif:
-            if len(tif.series) != 1 or len(tif.series[0].shape) > 3:
-                raise ImageReadError(f"{path.name}: holds several images; one image per file is allowed")
-            return np.asarray(tif.series[0].asarray())
-    except ImageReadError:
-        raise
-    except Exception as exc:
-        raise ImageReadError(f"{path.name}: cannot decode the TIFF ({exc})") from exc
-
-
-def _read_cv2(path: Path) -> np.ndarray:
-    data = np.fromfile(path, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None:
-        raise ImageReadError(f"{path.name}: cannot decode the image (corrupt or truncated?)")
-    if image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
-    return image
+        with open_tiff(path) as tif:
+            several = len(tif.series) != 1 or len(tif.series[0].shape) > 3
+    except (imio.ImageError, OSError) as exc:
+        raise ImageReadError(f"{path.name}: {exc}") from exc
+    if several:
+        raise ImageReadError(f"{path.name}: holds several images; one image per file is allowed")
 
 
 def list_images(folder: str | Path) -> dict[str, Path]:

@@ -201,8 +201,8 @@ def emd_points(pred_mask: np.ndarray, gt_mask: np.ndarray, *, n: int = 2000, see
     """Earth mover's distance between predicted and true damage pixels as 2-D point clouds.
 
     Each mask's true pixels become points ``(x / width, y / height)``; a set larger than ``n`` is
-    subsampled without replacement (prediction first, then ground truth, from
-    ``numpy.random.default_rng(seed)``). Both clouds carry uniform unit mass and the exact optimal
+    subsampled without replacement, each with its own ``numpy.random.default_rng(seed)``, so
+    that identical masks give identical subsamples. Both clouds carry uniform unit mass and the exact optimal
     transport cost with Euclidean ground distance is POT's ``ot.emd2``.
 
     Returns
@@ -218,9 +218,10 @@ def emd_points(pred_mask: np.ndarray, gt_mask: np.ndarray, *, n: int = 2000, see
         return 0.0
     if has_pred != has_gt:
         return float("nan")
-    rng = np.random.default_rng(seed)
-    a_points = _normalised_points(pred_mask, int(n), rng)
-    b_points = _normalised_points(gt_mask, int(n), rng)
+    # The same seed for both clouds: identical masks draw identical subsamples, so their
+    # distance is exactly 0 rather than the subsampling noise of two independent draws.
+    a_points = _normalised_points(pred_mask, int(n), np.random.default_rng(seed))
+    b_points = _normalised_points(gt_mask, int(n), np.random.default_rng(seed))
     cost = ot.dist(a_points, b_points, metric="euclidean")
     a = np.full(len(a_points), 1.0 / len(a_points))
     b = np.full(len(b_points), 1.0 / len(b_points))

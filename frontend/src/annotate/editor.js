@@ -31,7 +31,10 @@ export function readConfig(root) {
   return {
     scanId: d.scanId, width: num("width"), height: num("height"), dziUrl: (d.dziUrl || "").trim(),
     api: d.api || "/api/annotation/", user: d.user || "", readonly: d.readonly === "true",
-    classes: classes.map((c) => ({ key: c.key, label: c.label || c.key, colour: c.colour || "#9e9e9e" })),
+    classes: classes.map((c) => ({
+      key: String(c.key), label: String(c.label || c.key),
+      colour: /^#[0-9a-f]{6}$/i.test(c.colour || "") ? c.colour : "#9e9e9e",
+    })),
   };
 }
 
@@ -58,10 +61,13 @@ export class Editor {
       dziUrl: cfg.dziUrl, width: this.width, height: this.height, onBlank: (m) => this.notice(m, "warn"),
     });
     this.viewer = viewer;
-    this.stats = { lastRedrawMs: 0, drawn: 0, total: 0, redraws: 0, meanRedrawMs: 0, maxRedrawMs: 0, flush: false };
+    this.stats = {
+      lastRedrawMs: 0, drawn: 0, total: 0, redraws: 0, meanRedrawMs: 0, maxRedrawMs: 0,
+      lastFrameMs: 0, reused: 0, flush: false, noCache: false,
+    };
     this.interaction = new Interaction(this);
     this.renderer = new OverlayRenderer({
-      viewer, store: this.store, width: this.width, classes: this.classes,
+      viewer, store: this.store, width: this.width, height: this.height, classes: this.classes,
       scene: () => this.interaction.scene(), stats: this.stats,
     });
     this.store.onChange((rec) => {
@@ -232,6 +238,15 @@ export class Editor {
     this.ui.setDone(this.done);
   }
 
+  /** Resolves once the viewer has stopped animating and the overlay shows the final view. */
+  async settled() {
+    const frame = () => new Promise((r) => requestAnimationFrame(r));
+    await frame();
+    await frame();
+    if (this.renderer.animating) await new Promise((r) => this.viewer.addOnceHandler("animation-finish", r));
+    await frame();
+  }
+
   // ---- hooks for tests and benchmarks ----
   publicId(rec) {
     return rec.id !== null ? rec.id : `new-${rec.key}`;
@@ -251,11 +266,12 @@ export class Editor {
         const rec = this.selectedKey ? this.store.get(this.selectedKey) : null;
         return rec ? this.publicId(rec) : null;
       },
-      select: (id) => {
+      select: (id, zoom = false) => {
         const rec = id === null ? null : find(id);
-        this.select(rec ? rec.key : null, { zoom: true });
+        this.select(rec ? rec.key : null, { zoom });
         return !!rec;
       },
+      settled: () => this.settled(),
       imageToScreen: (x, y) => {
         const t = this.renderer.transform();
         const r = this.viewer.canvas.getBoundingClientRect();
@@ -266,6 +282,7 @@ export class Editor {
         const r = this.viewer.canvas.getBoundingClientRect();
         return { x: (x - r.left - t.ox) / t.s, y: (y - r.top - t.oy) / t.s };
       },
+      drawingPoints: () => (this.interaction.drawing ? this.interaction.drawing.points.map((p) => [p[0], p[1]]) : null),
       tool: () => this.tool,
       setTool: (t) => this.setTool(t),
       currentClass: () => this.currentClass,

@@ -6,7 +6,7 @@ import { dedupePoints, distSqToOutline, pointInPolygon, polygonArea } from "./ge
 const HANDLE_HIT = 8; // px round a vertex handle that grabs it
 const MID_HIT = 6;
 const MID_MIN_EDGE = 24; // same as the renderer
-const CLOSE_HIT = 9; // px round the first vertex that closes the polygon
+const CLOSE_HIT = 9; // px round the first vertex that closes the polygon (less on tiny polygons)
 const TRACE_STEP = 6; // px between vertices traced by dragging while drawing
 const PICK_TOL = 4; // px round an outline that still selects it
 
@@ -171,7 +171,7 @@ export class Interaction {
     let cursor = this.ed.tool === "draw" && !this.ed.readonly ? "crosshair" : "default";
     if (this.drawing) {
       const pts = this.drawing.points;
-      this.closeHot = pts.length >= 3 && dist(pos, this.toScreen(pts[0])) <= CLOSE_HIT;
+      this.closeHot = this.nearFirst(pos);
       if (this.closeHot) cursor = "pointer";
       this.ed.renderer.invalidate("top");
     } else if (this.drag) {
@@ -202,13 +202,22 @@ export class Interaction {
       this.ed.select(null);
       this.drawing = { points: [] };
     }
-    const pts = this.drawing.points;
-    if (pts.length >= 3 && dist(pos, this.toScreen(pts[0])) <= CLOSE_HIT) {
+    if (this.nearFirst(pos)) {
       this.suppress = { until: performance.now() + 400, at: pos };
       this.finish();
       return;
     }
     this.addPoint(pos);
+  }
+
+  /** True when a click at pos would close the polygon: near its first vertex, scaled down on tiny polygons. */
+  nearFirst(pos) {
+    const pts = this.drawing ? this.drawing.points : [];
+    if (pts.length < 3) return false;
+    const scr = pts.map((p) => this.toScreen(p));
+    const xs = scr.map((p) => p.x), ys = scr.map((p) => p.y);
+    const extent = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+    return dist(pos, scr[0]) <= Math.min(CLOSE_HIT, Math.max(3, extent / 3));
   }
 
   /** Closes the polygon being drawn; returns false (and keeps drawing) when it is degenerate. */

@@ -1,12 +1,19 @@
 // Canvas overlay over the OpenSeadragon viewer. Two canvases: the base layer holds every
-// polygon in view (redrawn when the view or the polygons change); the top layer holds the
-// selection's handles, the polygon being drawn and drag previews (redrawn on pointer moves,
-// which therefore never repaint thousands of polygons).
+// polygon in view, the top layer the selection's handles, the polygon being drawn and drag
+// previews (redrawn on pointer moves, which therefore never repaint thousands of polygons).
+//
+// The base layer is rendered into an off-screen cache that covers the view plus a margin;
+// frames that only pan copy the cache at an offset, frames in a zoom animation scale it, and
+// the polygons are drawn again only when they change, the zoom settles, or the view leaves
+// the cache. So panning and zooming cost a bitmap copy however many polygons there are.
 import { currentTransform } from "./viewer.js";
 
 const HANDLE = 4; // half side of a vertex handle, CSS px
 const MID_MIN_EDGE = 24; // midpoint handles only on edges at least this long on screen
 const TINY = 3; // polygons smaller than this on screen are drawn as a dot
+const MARGIN = 0.25; // cache margin on each side, as a share of the view
+const MAX_CACHE_PX = 16e6; // device pixels; larger views (4K at dpr 2) get a thinner margin
+const MAX_SCALE = 2; // during a zoom animation the cache is scaled by at most this (or 1/this)
 
 function rgba(hex, alpha) {
   const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex || "");
@@ -27,14 +34,16 @@ export class OverlayRenderer {
    * @param {import("openseadragon").Viewer} o.viewer
    * @param {import("./store.js").PolygonStore} o.store
    * @param {number} o.width scan width in pixels
+   * @param {number} o.height scan height in pixels
    * @param {Array<{key,colour}>} o.classes
    * @param {() => object} o.scene what the top layer shows: {selectedKey, hiddenKey, preview, drawing, cursor, handles}
-   * @param {object} o.stats object updated after each base redraw (window.__annotatorStats)
+   * @param {object} o.stats object updated after each redraw (window.__annotatorStats)
    */
-  constructor({ viewer, store, width, classes, scene, stats }) {
+  constructor({ viewer, store, width, height, classes, scene, stats }) {
     this.viewer = viewer;
     this.store = store;
     this.width = width;
+    this.height = height;
     this.scene = scene;
     this.stats = stats;
     this.style = new Map();
@@ -44,16 +53,25 @@ export class OverlayRenderer {
     this.top = makeCanvas(viewer.canvas, "annot-layer");
     this.bctx = this.base.getContext("2d");
     this.tctx = this.top.getContext("2d");
+    this.cache = document.createElement("canvas");
+    this.cctx = this.cache.getContext("2d");
+    this.cached = null; // {s, ox, oy, rx, ry, rw, rh, at}: the transform and region the cache was drawn for
     this.dirtyBase = this.dirtyTop = true;
+    this.animating = false;
     this.lastKey = "";
     this.raf = 0;
-    this.buckets = new Map();
     this.found = [];
     this.durations = [];
     this.resize();
     new ResizeObserver(() => this.resize()).observe(viewer.canvas);
     viewer.addHandler("update-viewport", () => this.frame());
     viewer.addHandler("resize", () => this.invalidate());
+    viewer.addHandler("animation-start", () => (this.animating = true));
+    viewer.addHandler("animation-finish", () => {
+      this.animating = false;
+      this.settle = true; // redraw sharp if the animation ended on a scaled cache
+      this.invalidate("top");
+    });
   }
 
   resize() {
@@ -88,55 +106,93 @@ export class OverlayRenderer {
     const key = `${t.s},${t.ox},${t.oy},${this.cssW},${this.cssH}`;
     const moved = key !== this.lastKey;
     this.lastKey = key;
-    if (moved || this.dirtyBase) this.drawBase(t);
+    if (moved || this.dirtyBase || this.settle) this.drawBase(t, this.dirtyBase);
     if (moved || this.dirtyTop) this.drawTop(t);
-    this.dirtyBase = this.dirtyTop = false;
+    this.dirtyBase = this.dirtyTop = this.settle = false;
   }
 
-  drawBase({ s, ox, oy }) {
+  /** Shows the polygons at transform t: from the cache when it can stand in, else redrawn. */
+  drawBase(t, changed) {
     const t0 = performance.now();
+    const c = this.cached;
+    const k = c ? t.s / c.s : 1;
+    // pure pan: reuse while the view stays inside the cache; zoom animation: scale it a little
+    const reuse = !changed && !this.stats.noCache && c && this._covers(t, c, k) &&
+      (Math.abs(k - 1) < 1e-9 || (this.animating && k < MAX_SCALE && k > 1 / MAX_SCALE));
+    if (!reuse) this._render(t);
+    const d = this.cached;
+    const kk = t.s / d.s;
     const ctx = this.bctx;
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    ctx.clearRect(0, 0, this.cssW, this.cssH);
-    const found = this.store.query(-ox / s, -oy / s, (this.cssW - ox) / s, (this.cssH - oy) / s, (this.found.length = 0, this.found));
-    const hidden = this.scene().hiddenKey;
-    for (const b of this.buckets.values()) b.length = 0;
-    for (const rec of found) {
-      let b = this.buckets.get(rec.state.cls);
-      if (!b) this.buckets.set(rec.state.cls, (b = []));
-      if (rec.key !== hidden) b.push(rec);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.base.width, this.base.height);
+    const dx = (t.ox + (d.rx - d.ox) * kk) * this.dpr, dy = (t.oy + (d.ry - d.oy) * kk) * this.dpr;
+    if (Math.abs(kk - 1) < 1e-9) ctx.drawImage(this.cache, Math.round(dx), Math.round(dy));
+    else ctx.drawImage(this.cache, dx, dy, this.cache.width * kk, this.cache.height * kk);
+    this.stats.lastFrameMs = performance.now() - t0;
+    if (reuse) this.stats.reused = (this.stats.reused || 0) + 1;
+  }
+
+  /** True when the cache drawn at c, scaled by k, holds everything of the scan that t shows. */
+  _covers(t, c, k) {
+    const [x0, y0, x1, y1] = this._region(t, 0);
+    const cx = t.ox + (c.rx - c.ox) * k, cy = t.oy + (c.ry - c.oy) * k; // cache corner now
+    return x0 >= cx - 0.5 && y0 >= cy - 0.5 && x1 <= cx + c.rw * k + 0.5 && y1 <= cy + c.rh * k + 0.5;
+  }
+
+  /** The part of the scan in view (plus a margin share), in container px, as [x0, y0, x1, y1]. */
+  _region({ s, ox, oy }, margin) {
+    const mx = this.cssW * margin, my = this.cssH * margin;
+    const x0 = Math.max(-mx, Math.floor(ox) - 2), y0 = Math.max(-my, Math.floor(oy) - 2);
+    const x1 = Math.min(this.cssW + mx, Math.ceil(ox + this.width * s) + 2);
+    const y1 = Math.min(this.cssH + my, Math.ceil(oy + this.height * s) + 2);
+    return [Math.floor(x0), Math.floor(y0), Math.max(Math.floor(x0) + 1, Math.ceil(x1)), Math.max(Math.floor(y0) + 1, Math.ceil(y1))];
+  }
+
+  /** Draws every polygon in the view plus margin into the cache. */
+  _render(t) {
+    const t0 = performance.now();
+    const { s, ox, oy } = t;
+    const big = this.cssW * this.cssH * this.dpr * this.dpr * (1 + 2 * MARGIN) ** 2 > MAX_CACHE_PX;
+    const [rx, ry, rx1, ry1] = this._region(t, big ? 0.05 : MARGIN);
+    const rw = rx1 - rx, rh = ry1 - ry;
+    const W = Math.ceil(rw * this.dpr), H = Math.ceil(rh * this.dpr);
+    if (this.cache.width !== W || this.cache.height !== H) {
+      this.cache.width = W;
+      this.cache.height = H;
     }
-    ctx.lineWidth = 1.25;
-    ctx.lineJoin = "round";
-    for (const [cls, recs] of this.buckets) {
-      if (!recs.length) continue;
-      const st = this.style.get(cls) || this.fallback;
+    const ctx = this.cctx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, -rx * this.dpr, -ry * this.dpr);
+    const found = this.store.query((rx - ox) / s, (ry - oy) / s, (rx1 - ox) / s, (ry1 - oy) / s, (this.found.length = 0, this.found));
+    found.sort((a, b) => a.seq - b.seq);
+    const hidden = this.scene().hiddenKey;
+    ctx.lineWidth = 1;
+    ctx.lineJoin = "miter";
+    let style = null, cls = null;
+    for (const rec of found) {
+      if (rec.key === hidden) continue;
+      if (rec.state.cls !== cls) {
+        cls = rec.state.cls;
+        style = this.style.get(cls) || this.fallback;
+        ctx.strokeStyle = style.stroke;
+      }
+      const b = rec.bbox;
+      if ((b[2] - b[0]) * s < TINY && (b[3] - b[1]) * s < TINY) {
+        // a path per sub-pixel polygon costs far more than a 2 px square
+        ctx.fillStyle = style.stroke;
+        ctx.fillRect(ox + ((b[0] + b[2]) / 2) * s - 1, oy + ((b[1] + b[3]) / 2) * s - 1, 2, 2);
+        continue;
+      }
+      // one path per polygon: Chromium slows down sharply on one path with thousands of subpaths
       ctx.beginPath();
-      let tiny = 0;
-      for (const rec of recs) {
-        const b = rec.bbox;
-        if ((b[2] - b[0]) * s < TINY && (b[3] - b[1]) * s < TINY) {
-          tiny++;
-          continue;
-        }
-        traceScreen(ctx, rec.state.points, s, ox, oy);
-      }
-      ctx.fillStyle = st.fill;
+      traceScreen(ctx, rec.state.points, s, ox, oy);
+      ctx.fillStyle = style.fill;
       ctx.fill();
-      ctx.strokeStyle = st.stroke;
       ctx.stroke();
-      if (tiny) {
-        ctx.fillStyle = st.stroke;
-        ctx.beginPath();
-        for (const rec of recs) {
-          const b = rec.bbox;
-          if ((b[2] - b[0]) * s >= TINY || (b[3] - b[1]) * s >= TINY) continue;
-          ctx.rect(ox + ((b[0] + b[2]) / 2) * s - 1, oy + ((b[1] + b[3]) / 2) * s - 1, 2, 2);
-        }
-        ctx.fill();
-      }
     }
     if (this.stats.flush) ctx.getImageData(0, 0, 1, 1); // benchmark: wait for rasterisation
+    this.cached = { s, ox, oy, rx, ry, rw, rh };
     this._record(performance.now() - t0, found.length);
   }
 
@@ -207,11 +263,15 @@ export class OverlayRenderer {
     }
     ctx.fill();
     ctx.stroke();
+    // dense vertices get smaller handles so that the outline stays readable
+    let perimeter = 0;
+    for (let i = 0; i < n; i++) perimeter += Math.hypot(X(pts[(i + 1) % n][0]) - X(pts[i][0]), Y(pts[(i + 1) % n][1]) - Y(pts[i][1]));
+    const hs = perimeter / n < 4 * HANDLE ? HANDLE / 2 : HANDLE;
     ctx.fillStyle = "#fff";
     ctx.beginPath();
     for (const [x, y] of pts) {
       const sx = X(x), sy = Y(y);
-      if (inView(sx, sy)) ctx.rect(sx - HANDLE, sy - HANDLE, 2 * HANDLE, 2 * HANDLE);
+      if (inView(sx, sy)) ctx.rect(sx - hs, sy - hs, 2 * hs, 2 * hs);
     }
     ctx.fill();
     ctx.stroke();

@@ -137,10 +137,10 @@ export class Syncer {
       return;
     }
     const label = id !== null ? `Polygon #${id}` : "New polygon";
-    if (e.status === 409) {
+    if (e.status === 409 && id !== null) {
       rec.needsReload = true;
       this.onNotice(`${label} was changed by someone else: their version has been loaded (${e.detail}).`, "warn");
-    } else if (e.status === 404) {
+    } else if (e.status === 404 && id !== null) {
       this.store.setServer(rec, null, { adopt: true });
       this.onNotice(`${label} was deleted by someone else.`, "warn");
     } else {

@@ -18,7 +18,7 @@ function h(tag, attrs = {}, ...children) {
 }
 
 const SHORTCUTS = [
-  ["N / P", "draw tool"], ["V", "select tool"], ["1–5", "class of the next polygon and of the selected one"],
+  ["N / P", "draw tool"], ["V", "select tool"], ["1–5", "class of the next polygon (select tool: also of the selected one)"],
   ["click", "add a vertex (draw) / select (select)"], ["drag", "pan; while drawing, trace vertices"],
   ["Space + drag", "pan while drawing"], ["wheel", "zoom"],
   ["Enter, double-click, first vertex", "close the polygon"], ["Backspace", "remove the last vertex while drawing"],
@@ -64,7 +64,7 @@ export class Sidebar {
     this.total = h("strong", { "data-testid": "polygon-count", text: "0" });
     this.selInfo = h("div", { class: "annot-selected", "data-testid": "selected-info" });
     this.doneBtn = btn({ class: "annot-done", "data-testid": "mark-done", "aria-pressed": "false", onclick: () => editor.toggleDone() }, "Mark scan done");
-    this.filterSel = h("select", { "data-testid": "list-filter", "aria-label": "Show class", onchange: (e) => { this.filter = e.target.value; this.refresh(); } },
+    this.filterSel = h("select", { "data-testid": "list-filter", "aria-label": "Show class", onchange: (e) => { this.filter = e.target.value; e.target.blur(); this.refresh(); } },
       h("option", { value: "", text: "All classes" }), ...editor.classes.map((c) => h("option", { value: c.key, text: c.label })));
     const scroller = h("div", { class: "annot-list-scroll", "data-testid": "polygon-list", role: "listbox", "aria-label": "Polygons" });
     this.help = h("details", { class: "annot-help" }, h("summary", { text: "Keyboard shortcuts" }),
@@ -170,11 +170,10 @@ export class Sidebar {
       return;
     }
     const c = this.ed.classOf(rec.state.cls);
-    const um2 = rec.meta.area_um2 !== undefined && rec.id !== null && this.ed.store.isDirty(rec) === false ? ` · ${Math.round(rec.meta.area_um2)} µm²` : "";
+    const um2 = rec.meta.area_um2 != null && !this.ed.store.isDirty(rec) ? ` · ${Math.round(rec.meta.area_um2)} µm²` : "";
     this.selInfo.replaceChildren(
-      h("span", { class: "annot-swatch", style: `background:${c.colour}` }),
-      h("span", { text: `${rec.id !== null ? `#${rec.id}` : "New"} ${c.label}` }),
-      h("span", { class: "muted", text: ` · ${rec.state.points.length} vertices · ${Math.round(rec.area)} px²${um2}${rec.meta.author ? ` · ${rec.meta.author}` : ""}` }),
+      h("div", {}, h("span", { class: "annot-swatch", style: `background:${c.colour}` }), ` ${rec.id !== null ? `#${rec.id}` : "New"} ${c.label}`),
+      h("div", { class: "muted", text: `${rec.state.points.length} vertices · ${Math.round(rec.area)} px²${um2}${rec.meta.author ? ` · by ${rec.meta.author}` : ""}` }),
     );
   }
 }

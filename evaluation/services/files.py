@@ -1,0 +1,54 @@
+"""Storage helpers shared by the services: names under public and private media, reading arrays."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
+
+from imaging import io as imio
+
+from ..models import PRIVATE_PREFIX
+
+
+def store_bytes(name: str, data: bytes) -> str:
+    """Save ``data`` under ``name`` in the default storage; returns the name actually used."""
+    return default_storage.save(name, ContentFile(data))
+
+
+def store_file(name: str, path: Path) -> str:
+    """Copy the file at ``path`` into the default storage as ``name``; returns the name used."""
+    with open(path, "rb") as fh:
+        return default_storage.save(name, File(fh))
+
+
+def store_png(name: str, array: np.ndarray) -> str:
+    return store_bytes(name, imio.encode_image(array, fmt="PNG"))
+
+
+def store_display(name: str, array: np.ndarray) -> str:
+    """An 8-bit PNG of ``array`` for the browser (16-bit scans mapped linearly, alpha dropped)."""
+    if array.ndim == 3 and array.shape[2] == 4:
+        array = array[..., :3]
+    return store_png(name, imio.to_display_8bit(array))
+
+
+def read_array(field: FieldFile | str) -> np.ndarray:
+    """Decode a stored image (a file field or a storage name) at its own bit depth."""
+    name = field.name if isinstance(field, FieldFile) else field
+    with default_storage.open(name, "rb") as fh:
+        return imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+
+
+def delete_names(names) -> None:
+    """Remove stored files, ignoring those already gone (cleanup after a refused import or upload)."""
+    for name in names:
+        if name and default_storage.exists(name):
+            default_storage.delete(name)
+
+
+def private(name: str) -> str:
+    return f"{PRIVATE_PREFIX}{name}"
