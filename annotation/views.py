@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotation.core.film import FILM_FORMATS
 from annotation.core.formats import parse_frame_mm
@@ -31,6 +32,7 @@ def index(request):
     })
 
 
+@ensure_csrf_cookie
 @login_required
 def scan_annotate(request, scan_id: int):
     scan = get_object_or_404(selectors.scan_list_for(user=request.user), pk=scan_id)

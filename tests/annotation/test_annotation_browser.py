@@ -1,0 +1,125 @@
+"""The annotation editor in Chromium: draw, class, reload, edit; upload a 16-bit TIFF and see its tiles."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import tifffile
+
+from annotation import services
+from annotation.models import Polygon, Scan
+from tests.support import browser_login, screenshot, wait_for_job
+
+
+def tiff16(h: int, w: int) -> bytes:
+    yy, xx = np.mgrid[0:h, 0:w]
+    image = np.stack([xx * 60000 // w, yy * 60000 // h, (xx + yy) * 30000 // (w + h)], axis=-1).astype(np.uint16)
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, image)
+    return buf.getvalue()
+
+
+def click_image(page, x: float, y: float, **kwargs) -> None:
+    p = page.evaluate("([x, y]) => window.__annotator.imageToScreen(x, y)", [x, y])
+    page.mouse.click(p["x"], p["y"], **kwargs)
+
+
+def open_editor(page, live_server, scan) -> None:
+    page.goto(f"{live_server.url}/annotate/scans/{scan.pk}/")
+    page.wait_for_function("window.__annotator !== undefined")
+    page.evaluate("window.__annotator.ready")
+    page.evaluate("window.__annotator.settled()")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_annotator_draws_classes_reloads_and_edits(page, live_server, users):
+    # given a scan with pixels and tiles, assigned to the annotator
+    ds = services.dataset_get_or_create(name="browser")
+    scan = services.scan_create(dataset=ds, name="frame", image=tiff16(700, 1000), filename="frame.tif",
+                                build_tiles=False)
+    services.scan_build_tiles(scan=scan)
+    services.scan_assign(scan=scan, annotator=users["annotator"])
+    browser_login(page, live_server, "annotator", "annotator")
+    open_editor(page, live_server, scan)
+    # when they pick "dirt" with key 2, draw a quadrilateral and close it with Enter
+    page.click("[data-testid=tool-draw]")
+    page.keyboard.press("2")
+    for x, y in [(200, 200), (400, 210), (390, 380), (210, 360)]:
+        click_image(page, x, y)
+    page.keyboard.press("Enter")
+    page.evaluate("window.__annotator.idle()")
+    page.wait_for_selector("[data-testid=save-status]:has-text('Saved')")
+    # then the server holds it, with the annotator as author
+    polygon = Polygon.objects.get(scan=scan)
+    assert polygon.cls == "dirt" and polygon.author.username == "annotator"
+    assert 30000 < polygon.area_px < 40000
+    screenshot(page, "annotation-drawn")
+    # when the page is reloaded, the polygon is back
+    open_editor(page, live_server, scan)
+    shown = page.evaluate("window.__annotator.polygons()")
+    assert [(p["id"], p["cls"]) for p in shown] == [(polygon.pk, "dirt")]
+    # when they select it and press 4, it becomes long hair
+    page.click("[data-testid=tool-select]")
+    click_image(page, 300, 290)
+    assert page.evaluate("window.__annotator.selectedId()") == polygon.pk
+    page.keyboard.press("4")
+    page.evaluate("window.__annotator.idle()")
+    polygon.refresh_from_db()
+    assert polygon.cls == "long hair" and polygon.version == 2
+    # and when they undo, the class goes back on the server too
+    page.click("[data-testid=undo]")
+    page.evaluate("window.__annotator.idle()")
+    polygon.refresh_from_db()
+    assert polygon.cls == "dirt"
+    # and deleting removes it
+    page.click("[data-testid=delete]")
+    page.evaluate("window.__annotator.idle()")
+    assert not Polygon.objects.filter(scan=scan).exists()
+    screenshot(page, "annotation-edited")
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_researcher_uploads_a_16_bit_tiff_and_sees_its_tiles(page, live_server, users, celery_worker_process,
+                                                             tmp_path):
+    path = tmp_path / "scan16.tif"
+    path.write_bytes(tiff16(1200, 1800))
+    browser_login(page, live_server, "researcher", "researcher")
+    page.goto(f"{live_server.url}/annotate/upload/")
+    page.set_input_files("#image", str(path))
+    page.fill("#dataset", "uploads")
+    page.select_option("#polarity", "positive")
+    page.click("[data-testid=upload-form] button[type=submit]")
+    page.wait_for_url("**/annotate/scans/*/")
+    scan = Scan.objects.get(name="scan16")
+    assert (scan.bit_depth, scan.width, scan.height, scan.polarity) == (16, 1800, 1200, "positive")
+    from jobs.models import Job
+
+    job = wait_for_job(Job.objects.get(kind="scan.tiles", params__scan_id=scan.pk).pk, timeout=120)
+    assert job.state == "succeeded", job.error
+    # reload now that the tiles are built: the viewer shows the image, fully loaded
+    open_editor(page, live_server, scan)
+    page.wait_for_function(
+        "() => { const it = window.__annotator.viewer.world.getItemAt(0);"
+        " return it && it.getFullyLoaded(); }", timeout=30000)
+    size = page.evaluate("window.__annotator.viewer.world.getItemAt(0).source.dimensions")
+    assert (size["x"], size["y"]) == (1800, 1200)
+    screenshot(page, "annotation-uploaded-tiles")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_bad_upload_shows_a_message_and_keeps_nothing(page, live_server, users, tmp_path):
+    bad = tmp_path / "broken.tif"
+    bad.write_bytes(tiff16(300, 300)[:3000])
+    browser_login(page, live_server, "researcher", "researcher")
+    page.goto(f"{live_server.url}/annotate/upload/")
+    page.set_input_files("#image", str(bad))
+    page.fill("#dataset", "uploads")
+    page.click("[data-testid=upload-form] button[type=submit]")
+    page.wait_for_selector(".messages .error")
+    assert "Upload refused" in page.inner_text(".messages")
+    assert not Scan.objects.exists()
