@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -77,10 +78,13 @@ class PreviewCreateApi(APIView):
 
 
 class SyntheticDatasetCreateApi(APIView):
+    parser_classes = (MultiPartParser, FormParser, JSONParser)
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
         model = serializers.IntegerField()
-        clean_dir = serializers.CharField()
+        clean_dir = serializers.CharField(required=False, help_text="A folder of clean images on the server.")
+        clean_zip = serializers.FileField(required=False, help_text="Or a zip of clean images.")
         count = serializers.IntegerField(min_value=1, required=False)
         seed = serializers.IntegerField(default=0)
         crop = serializers.ListField(child=serializers.IntegerField(min_value=16), min_length=2, max_length=2,
@@ -97,6 +101,10 @@ class SyntheticDatasetCreateApi(APIView):
         record = get_object_or_404(DamageModel, pk=data["model"])
         options = {"grain": data["grain"], **({"crop": data["crop"]} if data.get("crop") else {})}
         try:
+            if data.get("clean_zip") is not None:
+                data["clean_dir"] = str(services.clean_set_upload(name=data["name"], archive=data["clean_zip"]))
+            if not data.get("clean_dir"):
+                raise ValueError("Give clean_dir (a folder on the server) or clean_zip (a zip of clean images).")
             dataset = services.synthetic_dataset_create(name=data["name"], record=record, clean_dir=data["clean_dir"],
                                                         count=data.get("count"), seed=data["seed"], options=options,
                                                         user=request.user)

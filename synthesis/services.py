@@ -236,3 +236,38 @@ def synthetic_dataset_create(*, name: str, record: DamageModel, clean_dir: str, 
         dataset.save(update_fields=["job"])
         job_services.job_enqueue(job=job, task=tasks.synthetic_dataset_build)
     return dataset
+
+
+def clean_set_upload(*, name: str, archive) -> Path:
+    """Unpack an uploaded zip of clean images safely into ``MEDIA_ROOT/private/clean/<name>/``.
+
+    Unsafe members (absolute paths, ``..``, links), zip bombs and archives with no
+    image are refused with a clear error, and nothing is kept.
+    """
+    import shutil
+    import tempfile
+
+    from evaluation.core.submissions import safe_extract_zip
+    from synthesis.core.dataset import clean_images
+
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"Invalid dataset name {name!r}.")
+    dest = Path(settings.MEDIA_ROOT) / "private" / "clean" / name
+    if dest.exists():
+        raise ValueError(f"A clean set named {name!r} was uploaded already.")
+    with tempfile.NamedTemporaryFile(suffix=".zip") as tmp:
+        for chunk in archive.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        try:
+            files = safe_extract_zip(tmp.name, dest, max_files=100_000)
+            if not files:
+                raise ValueError("The archive holds no files.")
+            # images may sit in one folder inside the archive
+            folders = {f.parent for f in files if f.suffix.lower() in {".png", ".tif", ".tiff", ".jpg", ".jpeg"}}
+            root = folders.pop() if len(folders) == 1 else dest
+            clean_images(root)
+        except ValueError:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+    return root

@@ -107,8 +107,12 @@ def dataset_create(request):
         options = {"grain": request.POST.get("grain") == "on"}
         if crop:
             options["crop"] = [int(v) for v in crop.lower().split("x")]
+        name = request.POST.get("name", "").strip()
+        clean_dir = request.POST.get("clean_dir", "").strip()
+        if request.FILES.get("clean_zip"):
+            clean_dir = str(services.clean_set_upload(name=name, archive=request.FILES["clean_zip"]))
         dataset = services.synthetic_dataset_create(
-            name=request.POST.get("name", "").strip(), record=record, clean_dir=request.POST.get("clean_dir", ""),
+            name=name, record=record, clean_dir=clean_dir,
             count=int(count) if count else None, seed=int(request.POST.get("seed") or 0), options=options,
             user=request.user)
     except ValueError as exc:

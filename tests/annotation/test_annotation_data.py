@@ -148,3 +148,31 @@ def test_demo_content_is_idempotent(settings):
             BankEntry.objects.count()) == counts
     demo = Scan.objects.get(name="demo-frame-01")
     assert demo.bit_depth == 16 and demo.has_pixels and demo.polygons.count() > 1000
+
+
+@pytest.mark.django_db
+def test_cut_out_artefacts_into_the_bank(tmp_path):
+    from annotation import services
+
+    # given a 16-bit scan with pixels and two polygons
+    image = np.zeros((120, 160, 3), np.uint16)
+    image[20:40, 30:60] = 60000
+    path = write_image(tmp_path / "s.tif", image)
+    ds = services.dataset_get_or_create(name="cut")
+    scan = services.scan_create(dataset=ds, name="s", image=path, build_tiles=False)
+    services.polygon_create(scan=scan, cls="dirt", points=[[30, 20], [60, 20], [60, 40], [30, 40]])
+    services.polygon_create(scan=scan, cls="dust", points=[[100, 80], [110, 80], [105, 90]])
+    # when cut out twice
+    log = run("cut_out_artefacts", "--dataset", "cut")
+    run("cut_out_artefacts", "--dataset", "cut")
+    # then each polygon is one bank entry: a square RGBA cut-out keeping 16 bits, alpha from the polygon
+    assert "2 artefact(s)" in log and BankEntry.objects.count() == 2
+    entry = BankEntry.objects.get(cls="dirt")
+    from imaging.io import read_image
+
+    rgba = read_image(entry.image.path)
+    assert rgba.dtype == np.uint16 and rgba.shape[0] == rgba.shape[1] == 30 and rgba.shape[2] == 4
+    assert (rgba[..., 3] > 0).sum() == 30 * 20
+    assert entry.source_scan == scan and entry.area_um2 == pytest.approx(600 * scan.frame.um2_per_px)
+    with pytest.raises(CommandError, match="No scans with pixels"):
+        run("cut_out_artefacts", "--dataset", "nope")

@@ -202,3 +202,42 @@ def test_preview_job_renders_both_polarities(client, users, small_dataset, celer
         assert negative[mask].mean() > 128 > positive[mask].mean()
     np.testing.assert_array_equal(negative[~mask & (negative.max(axis=-1) == 128)].max(axis=-1), 128)
     assert client.get(f"/models/previews/{preview.pk}/").status_code == 200
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.django_db
+def test_dataset_from_an_uploaded_zip_of_clean_images(client, users, small_dataset, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imaging.io import encode_image
+
+    settings.MEDIA_ROOT = tmp_path
+    record = services.damage_model_fit(dataset=small_dataset, name="m")
+    client.force_login(users["researcher"])
+    png = encode_image(np.full((64, 80, 3), 120, np.uint8), fmt="PNG")
+    # an archive with one folder of images is accepted, and the build reads that folder
+    ok = client.post("/api/synthesis/datasets/", {
+        "name": "zipped", "model": record.pk, "count": 3,
+        "clean_zip": SimpleUploadedFile("clean.zip", zip_of({"set/a.png": png, "set/b.png": png}))})
+    assert ok.status_code == 202, ok.content
+    dataset = SyntheticDataset.objects.get(name="zipped")
+    assert dataset.clean_dir.endswith("private/clean/zipped/set") and dataset.count == 3
+    # unsafe paths and archives without images are refused, and nothing is kept
+    for name, files in (("evil", {"../../evil.png": png}), ("empty", {"notes.txt": b"hello"})):
+        bad = client.post("/api/synthesis/datasets/", {
+            "name": name, "model": record.pk, "clean_zip": SimpleUploadedFile("c.zip", zip_of(files))})
+        assert bad.status_code == 400, bad.content
+        assert not (tmp_path / "private" / "clean" / name).exists()
+    assert not SyntheticDataset.objects.filter(name__in=["evil", "empty"]).exists()
+    assert client.post("/api/synthesis/datasets/", {"name": "x", "model": record.pk},
+                       content_type="application/json").status_code == 400
