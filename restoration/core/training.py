@@ -29,7 +29,7 @@ import torch
 
 from .dataset import DatasetError, DatasetItem, batches, crops_of, load_manifest
 from .losses import LpipsLoss, PerceptualFn, restoration_loss, segmentation_loss
-from .unet import UNet, UNetConfig, save_model
+from .unet import UNet, UNetConfig, load_model, save_model
 
 ProgressFn = Callable[[int, int], None]
 
@@ -144,13 +144,21 @@ def restoration_scores(model: UNet, x: torch.Tensor, y: torch.Tensor, *, device:
 
 def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: TrainingConfig, arch: UNetConfig,
            loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], loss_name: str, device: str,
-           on_epoch: Callable[[EpochLog], None] | None, progress: ProgressFn | None) -> TrainingResult:
+           on_epoch: Callable[[EpochLog], None] | None, progress: ProgressFn | None,
+           init: str | Path | None = None) -> TrainingResult:
     items = load_manifest(dataset_dir)
     train, val = _split(items)
     target = "mask" if task == "segmentation" else "clean+mask"
     scores = segmentation_scores if task == "segmentation" else restoration_scores
     torch.manual_seed(cfg.seed)
-    model = UNet(arch).to(device)
+    model = UNet(arch)
+    previous: dict[str, Any] = {}
+    if init is not None:  # go on from a checkpoint of the same architecture
+        start_model, previous = load_model(init)
+        if start_model.config != arch:
+            raise ValueError(f"{init} has architecture {start_model.config}, not {arch}")
+        model.load_state_dict(start_model.state_dict())
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
     val_x, val_y = _val_set(val, target, cfg)
@@ -183,6 +191,8 @@ def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: Training
         "val_crops": int(len(val_x)), "loss": loss_name, "steps": steps, **asdict(cfg),
         "val": history[-1].val, "history": [asdict(h) for h in history],
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **({"continued_from": {"path": str(init), "epochs": previous.get("epochs"), "steps": previous.get("steps"),
+                               "val": previous.get("val"), "history": previous.get("history")}} if init else {}),
         "torch": str(torch.__version__), "device": str(device),
     }
     path = save_model(out, model.cpu(), card=card)
@@ -200,6 +210,7 @@ def train_segmentation(
     device: str = "cpu",
     on_epoch: Callable[[EpochLog], None] | None = None,
     progress: ProgressFn | None = None,
+    init: str | Path | None = None,
 ) -> TrainingResult:
     """Train the damage segmentation U-Net (BCE + Dice) and save it to ``out``.
 
@@ -221,13 +232,16 @@ def train_segmentation(
         Called with an :class:`EpochLog` (``val`` holds ``iou`` and ``f1``) after each epoch.
     progress : callable, optional
         ``progress(step, total_steps)``.
+    init : path, optional
+        A checkpoint of the same architecture to go on training from (its card is kept as
+        ``continued_from``).
     """
     arch = arch or UNetConfig(in_channels=3, out_channels=1, task="segmentation")
     if arch.task != "segmentation":
         raise ValueError("train_segmentation needs an architecture with task='segmentation'")
     return _train("segmentation", dataset_dir=dataset_dir, out=out, cfg=_config(config, epochs, seed),
                   arch=arch, loss_fn=segmentation_loss, loss_name="bce+dice", device=device,
-                  on_epoch=on_epoch, progress=progress)
+                  on_epoch=on_epoch, progress=progress, init=init)
 
 
 def train_restoration(
