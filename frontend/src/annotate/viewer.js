@@ -21,8 +21,13 @@ function greyImageUrl(width, height) {
  */
 export function createViewer(element, { dziUrl, width, height, onBlank = () => {} }) {
   const grey = { type: "image", url: greyImageUrl(width, height), buildPyramid: false };
+  // The grey stand-in is at most 1024 px wide: let it zoom as far as the scan's own pixels would.
+  const greyZoom = 8 * Math.max(1, Math.max(width, height) / 1024);
   const viewer = OpenSeadragon({
     element,
+    // The 2-D canvas drawer: OpenSeadragon's WebGL drawer costs 200-400 ms a frame on machines
+    // without a GPU (benchmarks/annotation_redraw.py), the canvas one keeps 60 frames a second.
+    drawer: "canvas",
     prefixUrl: "/static/openseadragon-images/",
     tileSources: dziUrl || grey,
     showNavigator: true,
@@ -42,13 +47,17 @@ export function createViewer(element, { dziUrl, width, height, onBlank = () => {
     gestureSettingsPen: { clickToZoom: false, dblClickToZoom: false, flickEnabled: false },
     gestureSettingsTouch: { clickToZoom: false, dblClickToZoom: false },
   });
+  const blank = () => {
+    viewer.viewport.maxZoomPixelRatio = greyZoom;
+    return "blank";
+  };
   const opened = new Promise((resolve) => {
-    viewer.addOnceHandler("open", () => resolve(dziUrl ? "tiles" : "blank"));
+    viewer.addOnceHandler("open", () => resolve(dziUrl ? "tiles" : blank()));
     viewer.addHandler("open-failed", (e) => {
       if (!dziUrl) return;
       onBlank(`The scan's tiles could not be opened (${e.message || "unknown error"}): showing a grey canvas.`);
       dziUrl = "";
-      viewer.addOnceHandler("open", () => resolve("blank"));
+      viewer.addOnceHandler("open", () => resolve(blank()));
       viewer.open(grey);
     });
   });
