@@ -77,10 +77,7 @@ def scan_create(
     if polarity not in Scan.Polarity.values:
         raise ValueError(f"Polarity must be one of {', '.join(Scan.Polarity.values)}, got {polarity!r}.")
     if image is not None:
-        # read_image checks the header against the pixel limit before decoding,
-        # then decodes everything, so that truncated data is refused here.
-        imio.read_image(image, max_pixels=settings.MAX_IMAGE_PIXELS)
-        info = imio.probe_image(image)
+        info = imio.check_image(image, max_pixels=settings.MAX_IMAGE_PIXELS)
         width, height = info.width, info.height
         fields.update(channels=info.channels, bit_depth=info.bit_depth, image_format=info.format)
     elif not (width and height and width > 0 and height > 0):

@@ -21,7 +21,7 @@ from imaging.probe import (
     probe_image, read_bytes, sniff_format, tiff_info,
 )
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageError", "ImageInfo", "encode_image", "probe_image",
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageError", "ImageInfo", "check_image", "encode_image", "probe_image",
            "read_image", "to_display_8bit", "write_image"]
 
 #: Default limit on width x height (a 100+ megapixel scan fits; a bomb does not).
@@ -72,6 +72,16 @@ def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     if array is None:
         raise ImageError(f"corrupt {fmt}: the image data cannot be decoded")
     return _bgr_to_rgb(array)
+
+
+def check_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    """Refuse an upload that cannot be used, before anything is stored; return its header facts.
+
+    The header is checked against ``max_pixels`` first, then the whole image is
+    decoded, so that corrupt and truncated data are refused too (:class:`ImageError`).
+    """
+    read_image(source, max_pixels=max_pixels)
+    return probe_image(source)
 
 
 def _bgr_to_rgb(array: np.ndarray) -> np.ndarray:

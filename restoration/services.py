@@ -34,8 +34,7 @@ def restoration_create(*, owner, image: bytes | str | Path, filename: str, metho
     if not chosen.available():
         raise MethodError(f"Method {chosen.name!r} is unavailable here: {chosen.reason_unavailable}")
     opts = chosen.options(options)
-    imio.read_image(image, max_pixels=settings.MAX_IMAGE_PIXELS)  # header first, then a full decode
-    info = imio.probe_image(image)
+    info = imio.check_image(image, max_pixels=settings.MAX_IMAGE_PIXELS)
     record = Restoration(owner=owner, original_name=Path(filename).name[:300], image_format=info.format,
                          width=info.width, height=info.height, channels=info.channels, bit_depth=info.bit_depth,
                          method=chosen.name, options=opts)

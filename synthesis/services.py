@@ -173,15 +173,15 @@ def preview_create(*, record: DamageModel, width: int, height: int, seed: int, d
         raise ValueError("Preview size must be between 16 and 20000 px on each side.")
     if not 0 < damage_level <= 20:
         raise ValueError("Damage level must be in (0, 20].")
-    preview = OverlayPreview.objects.create(damage_model=record, width=width, height=height, seed=seed,
-                                            damage_level=damage_level, created_by=user)
-    if source_image is not None:
-        from imaging.io import probe_image
+    data = None
+    if source_image is not None:  # refused before any row is written
+        from imaging.io import check_image
 
         data = source_image.read()
-        info = probe_image(data)
-        if info.pixels > settings.MAX_IMAGE_PIXELS:
-            raise ValueError(f"Image of {info.width} x {info.height} px exceeds the pixel limit.")
+        check_image(data, max_pixels=settings.MAX_IMAGE_PIXELS)
+    preview = OverlayPreview.objects.create(damage_model=record, width=width, height=height, seed=seed,
+                                            damage_level=damage_level, created_by=user)
+    if data is not None:
         from django.core.files.base import ContentFile
 
         preview.source_image.save(Path(source_image.name).name, ContentFile(data), save=True)

@@ -1,4 +1,4 @@
-"""Site-wide pages: home, health check, and the placeholder for sections still to come."""
+"""Site-wide pages: home, health check and media."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -12,10 +12,6 @@ from .celery import app as celery_app
 
 def home(request):
     return render(request, "webapp/home.html")
-
-
-def coming(request, *, section: str, description: str):
-    return render(request, "webapp/coming.html", {"section": section, "description": description})
 
 
 def healthz(request):

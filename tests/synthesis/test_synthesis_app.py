@@ -241,3 +241,19 @@ def test_dataset_from_an_uploaded_zip_of_clean_images(client, users, small_datas
     assert not SyntheticDataset.objects.filter(name__in=["evil", "empty"]).exists()
     assert client.post("/api/synthesis/datasets/", {"name": "x", "model": record.pk},
                        content_type="application/json").status_code == 400
+
+
+@pytest.mark.django_db
+def test_bad_preview_image_is_refused_and_nothing_is_kept(client, users, small_dataset):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imaging.io import encode_image
+    from synthesis.models import OverlayPreview
+
+    record = services.damage_model_fit(dataset=small_dataset, name="m")
+    client.force_login(users["researcher"])
+    truncated = encode_image(np.full((64, 80, 3), 120, np.uint8), fmt="PNG")[:60]
+    r = client.post(f"/api/synthesis/models/{record.pk}/previews/",
+                    {"image": SimpleUploadedFile("cut.png", truncated)})
+    assert r.status_code == 400 and "truncated" in r.json()["detail"]
+    assert not OverlayPreview.objects.exists() and not Job.objects.exists()
