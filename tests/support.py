@@ -1,6 +1,7 @@
 """Helpers for the tests: a real Celery worker process, job polling, browser steps."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -55,6 +56,9 @@ def purge_broker() -> None:
 
 
 class WorkerProcess:
+    #: Workers of this test run that are up now (every one consumes the same queues).
+    running: list["WorkerProcess"] = []
+
     def __init__(self, *, database_url: str, queues: str = "cpu,gpu"):
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.database_url = database_url
@@ -70,7 +74,7 @@ class WorkerProcess:
         cmd = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", self.queues,
                "--concurrency", "1", "--hostname", self.hostname, "--loglevel", "INFO",
                "--without-gossip", "--without-mingle"]
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "a")  # a restarted worker keeps its earlier log
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -79,6 +83,7 @@ class WorkerProcess:
                 raise RuntimeError(f"Celery worker exited with {self.proc.returncode}; see {self.log_path}")
             replies = app.control.ping(destination=[self.hostname], timeout=1.0)
             if any(self.hostname in r for r in replies):
+                WorkerProcess.running.append(self)
                 return
         self.stop()
         raise RuntimeError(f"Celery worker did not answer a ping within {timeout} s; see {self.log_path}")
@@ -90,6 +95,13 @@ class WorkerProcess:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+        self._forget()
+
+    def _forget(self) -> None:
+        if self in WorkerProcess.running:
+            WorkerProcess.running.remove(self)
+        if getattr(self, "log", None):
+            self.log.close()
 
     def stop(self) -> None:
         import signal
@@ -101,8 +113,23 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=30)
-        if getattr(self, "log", None):
-            self.log.close()
+        self._forget()
+
+
+@contextlib.contextmanager
+def only_worker(worker: WorkerProcess):
+    """Run ``worker`` as the only consumer: the run's other workers are stopped, and started again after.
+
+    A test that kills its worker mid-job must be sure no other worker of the run took that job.
+    """
+    others = [w for w in WorkerProcess.running if w is not worker]
+    for w in others:
+        w.stop()
+    try:
+        yield worker
+    finally:
+        for w in others:
+            w.start()
 
 
 def wait_for_job(job_id: int, *, timeout: float = 120.0, until=None):

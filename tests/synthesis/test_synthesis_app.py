@@ -17,7 +17,7 @@ from imaging.io import read_image, write_image
 from jobs.models import Job
 from synthesis import services
 from synthesis.models import DamageModel, SyntheticDataset
-from tests.support import WorkerProcess, wait_for_job
+from tests.support import WorkerProcess, only_worker, wait_for_job
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "film-damage-simulator"
 needs_data = pytest.mark.skipif(not (DATA / "manifest.json").exists(), reason="public data not present")
@@ -124,20 +124,22 @@ def test_dataset_build_resumes_after_its_worker_is_killed(small_dataset, worker_
     services.synthetic_dataset_build(dataset=reference)
     # when a worker starts the job and is killed part way
     worker = WorkerProcess(database_url=worker_database_url)
-    worker.start()
-    try:
+    with only_worker(worker):
+        worker.start()
         dataset = services.synthetic_dataset_create(name="ds", record=record, clean_dir=str(clean),
                                                     out_dir=str(tmp_path / "ds"), count=60, seed=3,
                                                     user=users["researcher"])
-        wait_for_job(dataset.job_id, until=lambda j: j.current >= 3, timeout=120)
-        worker.kill()
-        job = Job.objects.get(pk=dataset.job_id)
-        assert job.state == "running" and job.current < 60
-        # and the same worker comes back
-        worker.start()
-        job = wait_for_job(dataset.job_id, timeout=180)
-    finally:
-        worker.stop()
+        try:
+            wait_for_job(dataset.job_id, until=lambda j: j.current >= 3, timeout=120)
+            worker.kill()
+            job = Job.objects.get(pk=dataset.job_id)
+            assert job.state == "running" and job.current < 60
+            assert job.worker == worker.hostname
+            # and the same worker comes back
+            worker.start()
+            job = wait_for_job(dataset.job_id, timeout=180)
+        finally:
+            worker.stop()
     # then the job finishes and the output equals the one-shot build: no duplicates, no gaps
     assert job.state == "succeeded", job.error
     assert job.attempts == 2
