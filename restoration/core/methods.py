@@ -35,9 +35,12 @@ import numpy as np
 import torch
 
 from .filters import dust_and_scratches
-from .pipeline import (ProgressFn, detect_damage, inpaint_torchscript, restore_direct,
-                       restore_masked, value_scale)
+from .pipeline import ProgressFn, detect_damage, inpaint_torchscript, restore_direct, restore_masked, value_scale
 from .unet import load_model
+
+#: ``report(current, 1000, message)``: per-mille progress over a method's stages, with a
+#: message naming the stage and the tile (e.g. ``"detecting damage: tile 412 of 988"``).
+ReportFn = Callable[[int, int, str], None]
 
 KINDS = ("filter", "blind", "segmentation+inpainting")
 DEFAULT_METHOD = "unet-grain"
@@ -116,7 +119,7 @@ class Method:
         return opts
 
     def run(self, image: np.ndarray, *, options: Mapping[str, Any] | None = None,
-            progress: ProgressFn | None = None, device: str | None = None) -> RestorationResult:
+            progress: ReportFn | None = None, device: str | None = None) -> RestorationResult:
         """Restore ``image`` (uint8/uint16, grey, RGB or RGBA); raises MethodUnavailable."""
         reason = self.reason_unavailable
         if reason is not None:
@@ -126,7 +129,7 @@ class Method:
         dev, note = _pick_device(device)
         result = self.runner(image, opts=opts, progress=progress, device=dev)
         if progress is not None:
-            progress(1000, 1000)
+            progress(1000, 1000, "done")
         info = {"method": self.name, "options": opts, "device": dev, **result.info}
         if note:
             info["note"] = note
@@ -163,19 +166,27 @@ def _u8_mask(mask: np.ndarray) -> np.ndarray:
     return mask.astype(np.uint8) * np.uint8(255)
 
 
-def _stages(progress: ProgressFn | None, share: float, offset: float) -> ProgressFn | None:
-    """Map a stage's (done, total) to overall per-mille progress."""
+def _stages(progress: ReportFn | None, share: float, offset: float, stage: str,
+            unit: str = "tile") -> ProgressFn | None:
+    """Map a stage's ``(done, total)`` to overall per-mille progress, with a message per step.
+
+    The message names the stage and the step, e.g. ``"detecting damage: tile 412 of 988"``,
+    so that a job page can follow a restoration tile by tile.
+    """
     if progress is None:
         return None
-    return lambda done, total: progress(int(1000 * (offset + share * done / max(total, 1))), 1000)
+
+    def report(done: int, total: int) -> None:
+        progress(int(1000 * (offset + share * done / max(total, 1))), 1000, f"{stage}: {unit} {done} of {total}")
+    return report
 
 
-def _detect(image: np.ndarray, seg_path: Path, opts: Mapping[str, Any], progress: ProgressFn | None,
+def _detect(image: np.ndarray, seg_path: Path, opts: Mapping[str, Any], progress: ReportFn | None,
             device: str, share: float) -> tuple[np.ndarray, dict[str, Any]]:
     model, card = _model(seg_path)
     damage = detect_damage(image, model, threshold=opts["threshold"], dilate=opts["dilate"],
                            batch_size=opts["batch_size"], device=device,
-                           progress=_stages(progress, share, 0.0))
+                           progress=_stages(progress, share, 0.0, "detecting damage"))
     return damage.mask, {"segmentation_weights": str(seg_path), "segmentation_card": card,
                          "damaged_share": float(damage.mask.mean())}
 
@@ -190,7 +201,7 @@ def _inpaint_runner(seg_path: Path, how: str) -> Callable[..., RestorationResult
     def run(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
         mask, info = _detect(image, seg_path, opts, progress, device, 0.8)
         restored = restore_masked(image, mask, method=how, seed=opts.get("seed", 0),
-                                  progress=_stages(progress, 0.2, 0.8))
+                                  progress=_stages(progress, 0.2, 0.8, f"inpainting ({how})", "block"))
         return RestorationResult(restored, _u8_mask(mask), info)
     return run
 
@@ -200,7 +211,7 @@ def _direct_runner(path: Path) -> Callable[..., RestorationResult]:
         model, card = _model(path)
         restored, mask = restore_direct(image, model, change_threshold=opts["change_threshold"],
                                         dilate=opts["dilate"], batch_size=opts["batch_size"],
-                                        device=device, progress=_stages(progress, 1.0, 0.0))
+                                        device=device, progress=_stages(progress, 1.0, 0.0, "restoring"))
         return RestorationResult(restored, _u8_mask(mask),
                                  {"restoration_weights": str(path), "restoration_card": card})
     return run
@@ -218,7 +229,7 @@ def _lama_runner(seg_path: Path, lama_path: Path | None) -> Callable[..., Restor
         mask, info = _detect(image, seg_path, opts, progress, device, 0.5)
         module = _torchscript(str(lama_path), lama_path.stat().st_mtime_ns).to(device)
         restored = inpaint_torchscript(image, mask, module, tile=opts["tile"], device=device,
-                                       progress=_stages(progress, 0.5, 0.5))
+                                       progress=_stages(progress, 0.5, 0.5, "inpainting (LaMa)"))
         return RestorationResult(restored, _u8_mask(mask), {**info, "lama": str(lama_path)})
     return run
 
@@ -278,7 +289,7 @@ def restore_image(
     *,
     method: str | None = None,
     options: Mapping[str, Any] | None = None,
-    progress: ProgressFn | None = None,
+    progress: ReportFn | None = None,
     device: str | None = None,
     weights_dir: str | Path | None = None,
     lama_path: str | Path | None = None,
@@ -293,7 +304,8 @@ def restore_image(
     options : mapping, optional
         Overrides of the method's ``defaults``.
     progress : callable, optional
-        ``progress(current, 1000)``: per mille over the method's stages.
+        ``progress(current, 1000, message)``: per mille over the method's stages; the
+        message names the stage and the tile or block (see :data:`ReportFn`).
     device : str, optional
         ``"cpu"`` or ``"cuda[:n]"``; default: CUDA when visible, else the CPU
         (``info["note"]`` says so).

@@ -7,12 +7,17 @@ damage dataset (see :mod:`.dataset`), flips and quarter turns, Adam at
 [ISW22]) learns ``L1 + L1 on the damage + gradient L1 + 0.1 LPIPS``
 against the clean image.
 
+A gated restoration U-Net (``UNetConfig(gated=True)``) also learns its gate
+from the damage masks (binary cross-entropy, weight ``gate_weight``).
+
 After each epoch the model is scored on fixed validation crops (the same crops
 every epoch, drawn from the seed): IoU and F1 at probability 0.5 over all
 pixels (segmentation), or PSNR on ``[0, 1]`` (squared error pooled over all pixels) with the
 do-nothing PSNR beside it
-(restoration). The checkpoint carries a model card: data, item counts, epochs,
-steps, seed, validation scores and date. Seeded and deterministic on the CPU.
+(restoration). The checkpoint holds the weights of the epoch with the best
+validation score (IoU, or PSNR) unless ``select="last"``, and carries a model
+card: data, item counts, epochs, steps, seed, the selected epoch, validation
+scores and date. Seeded and deterministic on the CPU.
 """
 from __future__ import annotations
 
@@ -26,10 +31,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from .dataset import DatasetError, DatasetItem, batches, crops_of, load_manifest
 from .losses import LpipsLoss, PerceptualFn, restoration_loss, segmentation_loss
-from .unet import UNet, UNetConfig, load_model, save_model
+from .unet import UNet, UNetConfig, gated_from_segmentation, load_model, save_model
 
 ProgressFn = Callable[[int, int], None]
 
@@ -46,8 +52,11 @@ class TrainingConfig:
     crops_per_item: int = 4
     val_crops_per_item: int = 4
     max_val_crops: int = 256
+    select: str = "best"
 
     def __post_init__(self) -> None:
+        if self.select not in ("best", "last"):
+            raise ValueError(f"select must be 'best' or 'last', got {self.select!r}")
         for name in ("epochs", "batch_size", "crop", "crops_per_item", "val_crops_per_item", "max_val_crops"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -142,8 +151,14 @@ def restoration_scores(model: UNet, x: torch.Tensor, y: torch.Tensor, *, device:
     return {"psnr": to_db(sq_ours), "psnr_input": to_db(sq_input)}
 
 
+#: The validation score that picks the checkpoint of each task (higher is better).
+SELECT_BY = {"segmentation": "iou", "restoration": "psnr"}
+
+LossFn = Callable[[torch.Tensor, "torch.Tensor | None", torch.Tensor], torch.Tensor]
+
+
 def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: TrainingConfig, arch: UNetConfig,
-           loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], loss_name: str, device: str,
+           loss_fn: LossFn, loss_name: str, device: str,
            on_epoch: Callable[[EpochLog], None] | None, progress: ProgressFn | None,
            init: str | Path | None = None) -> TrainingResult:
     items = load_manifest(dataset_dir)
@@ -153,11 +168,16 @@ def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: Training
     torch.manual_seed(cfg.seed)
     model = UNet(arch)
     previous: dict[str, Any] = {}
-    if init is not None:  # go on from a checkpoint of the same architecture
+    if init is not None:  # go on from a checkpoint of the same architecture (or a detector, see below)
         start_model, previous = load_model(init)
-        if start_model.config != arch:
+        seg = start_model.config
+        if arch.gated and seg.task == "segmentation" and (seg.in_channels, seg.base, seg.depth) == (
+                arch.in_channels, arch.base, arch.depth):
+            model = gated_from_segmentation(start_model)  # body and gate start as the detector
+        elif start_model.config != arch:
             raise ValueError(f"{init} has architecture {start_model.config}, not {arch}")
-        model.load_state_dict(start_model.state_dict())
+        else:
+            model.load_state_dict(start_model.state_dict())
     model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
@@ -165,13 +185,16 @@ def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: Training
     per_epoch = math.ceil(len(train) * cfg.crops_per_item / cfg.batch_size)
     history: list[EpochLog] = []
     steps = 0
+    key = SELECT_BY[task]
+    best: tuple[int, dict[str, torch.Tensor]] | None = None
     for epoch in range(1, cfg.epochs + 1):
         start, losses = time.perf_counter(), []
         model.train()
         for xb, yb in batches(train, target, size=cfg.crop, per_item=cfg.crops_per_item,
                               batch_size=cfg.batch_size, rng=rng):
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(torch.from_numpy(xb).to(device)), torch.from_numpy(yb).to(device))
+            pred, gate = model.forward_parts(torch.from_numpy(xb).to(device))
+            loss = loss_fn(pred, gate, torch.from_numpy(yb).to(device))
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
@@ -182,14 +205,19 @@ def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: Training
                        scores(model, val_x, val_y, device=device, batch_size=cfg.batch_size),
                        time.perf_counter() - start)
         history.append(log)
+        if best is None or cfg.select == "last" or log.val[key] > history[best[0] - 1].val[key]:
+            best = (epoch, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         if on_epoch is not None:
             on_epoch(log)
+    selected, state = best
+    model.load_state_dict(state)
     card = {
         "task": task, "dataset": str(Path(dataset_dir).resolve()),
         "items": {"train": len(train), "val": len(val)},
         "polarity": {p: sum(i.polarity == p for i in train) for p in ("negative", "positive")},
         "val_crops": int(len(val_x)), "loss": loss_name, "steps": steps, **asdict(cfg),
-        "val": history[-1].val, "history": [asdict(h) for h in history],
+        "arch": asdict(arch), "selected_epoch": selected, "selected_by": key if cfg.select == "best" else "last epoch",
+        "val": history[selected - 1].val, "history": [asdict(h) for h in history],
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **({"continued_from": {"path": str(init), "epochs": previous.get("epochs"), "steps": previous.get("steps"),
                                "val": previous.get("val"), "history": previous.get("history")}} if init else {}),
@@ -240,7 +268,7 @@ def train_segmentation(
     if arch.task != "segmentation":
         raise ValueError("train_segmentation needs an architecture with task='segmentation'")
     return _train("segmentation", dataset_dir=dataset_dir, out=out, cfg=_config(config, epochs, seed),
-                  arch=arch, loss_fn=segmentation_loss, loss_name="bce+dice", device=device,
+                  arch=arch, loss_fn=lambda pred, _gate, target: segmentation_loss(pred, target), loss_name="bce+dice", device=device,
                   on_epoch=on_epoch, progress=progress, init=init)
 
 
@@ -256,19 +284,24 @@ def train_restoration(
     perceptual_weight: float = 0.1,
     grad_weight: float = 1.0,
     damage_weight: float = 1.0,
+    gate_weight: float = 1.0,
     device: str = "cpu",
     on_epoch: Callable[[EpochLog], None] | None = None,
     progress: ProgressFn | None = None,
+    init: str | Path | None = None,
 ) -> TrainingResult:
     """Train the direct restoration U-Net (residual) and save it to ``out``.
 
     The loss is :func:`.losses.restoration_loss`: L1, L1 on the damaged pixels
     (weight ``damage_weight``; the dataset's masks are used for training only),
-    gradient L1 and a perceptual term. ``perceptual`` is ``"lpips"``
+    gradient L1 and a perceptual term; a gated network (``arch.gated``) also learns its
+    gate from the masks by binary cross-entropy (weight ``gate_weight``). ``perceptual`` is ``"lpips"``
     (differentiable LPIPS AlexNet, see :class:`.losses.LpipsLoss`), ``None``
     (no perceptual term), or any callable ``(pred, target) -> scalar`` on
     ``[0, 1]`` images. ``on_epoch`` receives
-    ``val`` with ``psnr`` and ``psnr_input``. Other parameters as in
+    ``val`` with ``psnr`` and ``psnr_input``. ``init`` may also name a segmentation
+    checkpoint of the same width and depth when ``arch`` is gated: the network then
+    starts from it (:func:`.unet.gated_from_segmentation`). Other parameters as in
     :func:`train_segmentation`.
     """
     arch = arch or UNetConfig(in_channels=3, out_channels=3, task="restoration")
@@ -284,14 +317,19 @@ def train_restoration(
         raise ValueError(f"perceptual must be 'lpips', None or a callable, got {perceptual!r}")
     weight = perceptual_weight
 
-    def loss_fn(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return restoration_loss(pred, target[:, :3], target[:, 3:], damage_weight=damage_weight,
+    def loss_fn(pred: torch.Tensor, gate: torch.Tensor | None, target: torch.Tensor) -> torch.Tensor:
+        loss = restoration_loss(pred, target[:, :3], target[:, 3:], damage_weight=damage_weight,
                                 grad_weight=grad_weight, perceptual=perceptual, perceptual_weight=weight)
+        if gate is not None and gate_weight > 0:
+            loss = loss + gate_weight * F.binary_cross_entropy_with_logits(gate, target[:, 3:])
+        return loss
 
+    gate_name = f", gate BCE w={gate_weight}" if arch.gated else ""
     return _train("restoration", dataset_dir=dataset_dir, out=out, cfg=_config(config, epochs, seed),
                   arch=arch, loss_fn=loss_fn,
-                  loss_name=f"{name}+damage-l1 (w_grad={grad_weight}, w_perc={weight}, w_damage={damage_weight})",
-                  device=device, on_epoch=on_epoch, progress=progress)
+                  loss_name=f"{name}+damage-l1 (w_grad={grad_weight}, w_perc={weight}, w_damage={damage_weight}"
+                            f"{gate_name})",
+                  device=device, on_epoch=on_epoch, progress=progress, init=init)
 
 
 def format_model_card(card: dict[str, Any], *, title: str = "Model card") -> str:
@@ -306,7 +344,8 @@ def format_model_card(card: dict[str, Any], *, title: str = "Model card") -> str
         f"{card.get('batch_size', '?')}, lr {card.get('lr', '?')}, {card.get('crop', '?')} px crops "
         f"({card.get('crops_per_item', '?')} per item per epoch), seed {card.get('seed', '?')}, "
         f"device {card.get('device', '?')}, torch {card.get('torch', '?')}",
-        f"- Validation ({card.get('val_crops', '?')} fixed crops), last epoch: {val}",
+        f"- Validation ({card.get('val_crops', '?')} fixed crops), epoch {card.get('selected_epoch', '?')} "
+        f"(kept, by {card.get('selected_by', 'last epoch')}): {val}",
         f"- Date: {card.get('date', '?')}", "",
         "| epoch | steps | train loss | " + " | ".join(card.get("val", {})) + " |",
         "|---|---|---|" + "---|" * len(card.get("val", {})),

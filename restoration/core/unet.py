@@ -6,7 +6,11 @@ two 3x3 convolutions with batch normalisation and ReLU per level, max-pooling
 down, nearest upsampling plus a convolution up (no checkerboard artefacts).
 
 * ``task="segmentation"``: ``out_channels`` logits (1 for damage).
-* ``task="restoration"``: a residual: ``output = input + net(input)``.
+* ``task="restoration"``: a residual: ``output = input + net(input)``; with
+  ``gated=True`` the head also predicts a damage gate ``g`` and
+  ``output = input + sigmoid(g) * net(input)`` (the gate learns, from the
+  training masks, where to change the image, as blind motif removal [HFH*19]
+  does; at inference it needs no mask). Both start as the identity.
 
 Checkpoints are plain dicts ``{"arch": {...}, "state_dict": ..., "card": {...}}``
 (the model card: data, steps, seed, validation scores), loaded with
@@ -24,6 +28,8 @@ from torch import nn
 from torch.nn import functional as F
 
 TASKS = ("segmentation", "restoration")
+#: Initial gate logit of a gated restoration U-Net (sigmoid = 0.05: little damage anywhere).
+GATE_BIAS = -3.0
 
 
 class CheckpointError(ValueError):
@@ -39,10 +45,15 @@ class UNetConfig:
     base: int = 16
     depth: int = 3
     task: str = "segmentation"
+    gated: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if not isinstance(self.gated, bool):
+            raise ValueError(f"gated must be True or False, got {self.gated!r}")
+        if self.gated and self.task != "restoration":
+            raise ValueError("only a restoration U-Net can be gated")
         for name in ("in_channels", "out_channels", "base", "depth"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -85,12 +96,18 @@ class UNet(nn.Module):
         for wd in reversed(widths[:-1]):
             self.up_conv.append(nn.Conv2d(wd * 2, wd, 3, padding=1))
             self.up_block.append(_block(wd * 2, wd))
-        self.head = nn.Conv2d(widths[0], cfg.out_channels, 1)
+        self.head = nn.Conv2d(widths[0], cfg.out_channels + int(cfg.gated), 1)
         if cfg.task == "restoration":
             nn.init.zeros_(self.head.weight)  # start as the identity
             nn.init.zeros_(self.head.bias)
+            if cfg.gated:
+                nn.init.constant_(self.head.bias[cfg.out_channels:], GATE_BIAS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_parts(x)[0]
+
+    def forward_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(output, gate logits)``; the gate is ``None`` unless the network is gated."""
         m = self.config.multiple
         if x.shape[-1] % m or x.shape[-2] % m:
             raise ValueError(f"input sides {tuple(x.shape[-2:])} must be multiples of {m}")
@@ -105,7 +122,33 @@ class UNet(nn.Module):
             h = conv(F.interpolate(h, scale_factor=2, mode="nearest"))
             h = block(torch.cat([h, skip], dim=1))
         out = self.head(h)
-        return x + out if self.config.task == "restoration" else out
+        if self.config.task != "restoration":
+            return out, None
+        if not self.config.gated:
+            return x + out, None
+        c = self.config.out_channels
+        gate = out[:, c:]
+        return x + torch.sigmoid(gate) * out[:, :c], gate
+
+
+def gated_from_segmentation(seg: UNet) -> UNet:
+    """A gated restoration U-Net whose body and gate start as the segmentation network ``seg``.
+
+    Every layer but the head is copied; the gate channel of the head takes the
+    segmentation head (so the gate starts as the trained damage detector) and the
+    residual channels start at zero (so the network starts as the identity).
+    """
+    cfg = seg.config
+    if cfg.task != "segmentation" or cfg.out_channels != 1:
+        raise ValueError("need a one-channel segmentation U-Net to start a gated restoration U-Net from")
+    model = UNet(UNetConfig(in_channels=cfg.in_channels, out_channels=cfg.in_channels, base=cfg.base,
+                            depth=cfg.depth, task="restoration", gated=True))
+    state = {k: v for k, v in seg.state_dict().items() if not k.startswith("head.")}
+    model.load_state_dict(state, strict=False)
+    with torch.no_grad():
+        model.head.weight[cfg.in_channels:] = seg.head.weight
+        model.head.bias[cfg.in_channels:] = seg.head.bias
+    return model
 
 
 def forward_padded(model: UNet, x: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             image = read_image(input, max_pixels=settings.MAX_IMAGE_PIXELS)
             result = restore_image(
                 image, method=method, device=device,
-                progress=lambda i, n: self.stderr.write(f"\r{100 * i // n:3d}%", ending=""))
+                progress=lambda i, n, msg: self.stderr.write(f"\r{100 * i // n:3d}% {msg:<48}", ending=""))
             self.stderr.write("")
             write_image(out, result.image)
             if mask_out:

@@ -10,6 +10,7 @@ from restoration.core.methods import (DEFAULT_METHOD, MethodError, MethodUnavail
                                       restore_image)
 from restoration.core.pipeline import RestorationError, detect_damage, restore_direct, restore_masked
 from restoration.core.unet import UNet, UNetConfig, save_model
+from restoration.core.tiler import tile_grid
 
 torch.set_num_threads(2)
 
@@ -194,7 +195,6 @@ def test_unknown_method_and_describe(weights_dir):
 def test_torchscript_inpainter_sees_only_damaged_tiles():
     # given: damage in exactly two places; a counting inpainter
     from restoration.core.pipeline import inpaint_torchscript
-    from restoration.core.tiler import tile_grid
 
     class Counting(torch.nn.Module):
         def __init__(self):
@@ -221,5 +221,18 @@ def test_torchscript_inpainter_sees_only_damaged_tiles():
 def test_restore_image_progress_ends_at_the_total(weights_dir):
     calls = []
     restore_image(_scan(np.uint8, (100, 100, 3)), method="unet-telea", weights_dir=weights_dir,
-                  progress=lambda d, t: calls.append((d, t)))
-    assert calls[-1] == (1000, 1000) and all(b >= a for (a, _), (b, _) in zip(calls, calls[1:]))
+                  progress=lambda d, t, msg: calls.append((d, t, msg)))
+    assert calls[-1] == (1000, 1000, "done") and all(b >= a for (a, *_), (b, *_) in zip(calls, calls[1:]))
+
+
+def test_restore_image_progress_names_each_tile(weights_dir):
+    # given: a 512 x 768 scan, i.e. a grid of 3 x 5 tiles of 256 with 50% overlap
+    messages = []
+    restore_image(_scan(np.uint8, (512, 768, 3)), method="unet-telea", weights_dir=weights_dir,
+                  progress=lambda d, t, msg: messages.append(msg))
+    # then: the detection stage reports every tile, in order, and the job ends "done"
+    total = len(tile_grid(512, 768, tile=256))
+    tiles = [m for m in messages if m.startswith("detecting damage: tile ")]
+    assert tiles[-1] == f"detecting damage: tile {total} of {total}"
+    counts = [int(m.split()[3]) for m in tiles]
+    assert counts == sorted(counts) and len(tiles) >= 3 and messages[-1] == "done"

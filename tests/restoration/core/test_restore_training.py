@@ -60,11 +60,53 @@ def test_segmentation_training_runs_logs_and_saves_a_card(toy_dataset, tmp_path)
     assert logs[-1].steps == 6 and ticks[-1] == (6, 6)
     model, card = load_model(result.path)
     assert card["items"] == {"train": 6, "val": 2} and card["seed"] == 3 and card["steps"] == 6
-    assert card["epochs"] == 2 and card["val"] == logs[-1].val and "date" in card
+    assert card["epochs"] == 2 and "date" in card
+    assert card["val"] == logs[card["selected_epoch"] - 1].val and card["selected_by"] == "iou"
     assert card["polarity"] == {"negative": 3, "positive": 3}
     assert model.config == SEG
     text = format_model_card(card)
     assert "6 training and 2 validation items" in text and "seed 3" in text and "| 2 | 6 |" in text
+
+
+def test_the_checkpoint_keeps_the_epoch_with_the_best_validation_score(toy_dataset, tmp_path):
+    # given: four epochs, whose validation IoU is logged
+    from restoration.core.training import _val_set
+    from restoration.core.dataset import load_manifest
+
+    cfg = TrainingConfig(epochs=4, seed=5, batch_size=4, crop=32, crops_per_item=2, val_crops_per_item=2)
+    logs = []
+    result = train_segmentation(dataset_dir=toy_dataset, out=tmp_path / "best.pt", config=cfg, arch=SEG,
+                                on_epoch=logs.append)
+    # then: the card names the best epoch, and the saved weights score exactly what that epoch logged
+    ious = [log.val["iou"] for log in logs]
+    assert result.card["selected_epoch"] == 1 + int(np.argmax(ious))
+    model, _ = load_model(result.path)
+    val = [i for i in load_manifest(toy_dataset) if i.split == "val"]
+    x, y = _val_set(val, "mask", cfg)
+    assert segmentation_scores(model, x, y) == pytest.approx(logs[result.card["selected_epoch"] - 1].val)
+    # and: select="last" keeps the last epoch whatever its score
+    last = train_segmentation(dataset_dir=toy_dataset, out=tmp_path / "last.pt", arch=SEG,
+                              config=TrainingConfig(**{**cfg.__dict__, "select": "last"}))
+    assert last.card["selected_epoch"] == 4 and last.card["selected_by"] == "last epoch"
+    with pytest.raises(ValueError, match="select"):
+        TrainingConfig(select="median")
+
+
+def test_a_gated_restoration_unet_starts_as_the_identity_and_learns_its_gate(toy_dataset, tmp_path):
+    from restoration.core.unet import UNet
+
+    gated = UNetConfig(in_channels=3, out_channels=3, base=4, depth=2, task="restoration", gated=True)
+    x = torch.rand(2, 3, 32, 32)
+    out, gate = UNet(gated).eval().forward_parts(x)
+    assert torch.equal(out, x) and gate.shape == (2, 1, 32, 32)
+    with pytest.raises(ValueError, match="gated"):
+        UNetConfig(task="segmentation", gated=True)
+    # when: trained with the gate loss
+    result = train_restoration(dataset_dir=toy_dataset, out=tmp_path / "g.pt", config=TINY, arch=gated,
+                               perceptual=None)
+    # then: the loss names the gate term and the checkpoint reloads as a gated network
+    model, card = load_model(result.path)
+    assert model.config.gated and "gate BCE" in card["loss"]
 
 
 def test_training_is_seeded(toy_dataset, tmp_path):
