@@ -304,7 +304,7 @@ def train_restoration(
     starts from it (:func:`.unet.gated_from_segmentation`). Other parameters as in
     :func:`train_segmentation`.
     """
-    arch = arch or UNetConfig(in_channels=3, out_channels=3, task="restoration")
+    arch = arch or UNetConfig(in_channels=3, out_channels=3, task="restoration", gated=True)
     if arch.task != "restoration":
         raise ValueError("train_restoration needs an architecture with task='restoration'")
     if perceptual == "lpips":

@@ -134,3 +134,33 @@ def test_restoration_job_on_a_real_worker(client, users, celery_worker_process):
     client.force_login(users["annotator2"])
     assert client.get(f"/api/restoration/jobs/{body['id']}/").status_code == 404
     assert client.get(detail["downloads"]["restored"]).status_code == 404
+
+
+def test_training_commands_take_the_recipe_and_a_detector_can_start_the_restoration_network(toy_dataset, tmp_path):
+    # when: a tiny detector is trained from the command line, keeping its best epoch
+    seg = tmp_path / "seg.pt"
+    out = run("train_segmentation", "--dataset", str(toy_dataset), "--out", str(seg), "--epochs", "2", "--seed", "1",
+              "--base", "4", "--depth", "2", "--crop", "32", "--crops-per-item", "2", "--batch-size", "4")
+    # then: each epoch is logged and the card holds the options given
+    from restoration.core.unet import load_model
+
+    assert "epoch 1: loss" in out and "validation iou" in out and f"Saved {seg}" in out
+    model, card = load_model(seg)
+    assert (model.config.base, model.config.depth, card["crop"], card["batch_size"]) == (4, 2, 32, 4)
+    assert card["selected_by"] == "iou"
+    # when: the restoration network starts from that detector
+    rest = tmp_path / "rest.pt"
+    run("train_restoration", "--dataset", str(toy_dataset), "--out", str(rest), "--epochs", "1", "--base", "4",
+        "--depth", "2", "--crop", "32", "--crops-per-item", "2", "--batch-size", "4", "--perceptual-weight", "0",
+        "--init", str(seg))
+    restorer, card = load_model(rest)
+    # then: it is gated, its body is the detector's, and it says where it started
+    assert restorer.config.gated and card["continued_from"]["path"] == str(seg)
+    assert card["loss"].startswith("l1+grad+damage-l1")
+    # and: an architecture that does not match is a clear error, not a traceback
+    with pytest.raises(CommandError, match="architecture"):
+        run("train_restoration", "--dataset", str(toy_dataset), "--out", str(tmp_path / "x.pt"), "--epochs", "1",
+            "--base", "8", "--depth", "2", "--crop", "32", "--init", str(seg))
+    with pytest.raises(CommandError, match="no checkpoint"):
+        run("train_segmentation", "--dataset", str(toy_dataset), "--out", str(tmp_path / "y.pt"),
+            "--init", str(tmp_path / "missing.pt"))
