@@ -12,6 +12,7 @@ are reported with the do-nothing row, and inside/outside the damage.
 Usage::
 
     .venv/bin/python benchmarks/restoration_quality.py [--images 8] [--size 768] [--lpips]
+        [--weights-dir DIR] [--methods unet-grain,restoration-unet]
 """
 from __future__ import annotations
 
@@ -76,12 +77,20 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=768)
     parser.add_argument("--lpips", action="store_true", help="Also compute LPIPS (slower).")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "film-damage-simulator")
+    parser.add_argument("--weights-dir", type=Path, help="Candidate weights (default: the shipped ones).")
+    parser.add_argument("--methods", help="Comma-separated method names (default: every available one).")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(2)
     items = proxy_set(args.images, args.size, args.data)
-    methods = get_methods()
+    methods = get_methods(weights_dir=args.weights_dir)
+    if args.methods:
+        wanted = args.methods.split(",")
+        unknown = sorted(set(wanted) - set(methods))
+        if unknown:
+            parser.error(f"unknown methods {unknown}; known: {sorted(methods)}")
+        methods = {k: v for k, v in methods.items() if k in wanted}
     rows: dict[str, dict[str, list[float]]] = {}
     for label, method in [("do-nothing", None), *methods.items()]:
         if method is not None and not method.available():
