@@ -6,6 +6,7 @@ trained on a fresh machine. Film grain is added later by the dataset builder.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -51,18 +52,31 @@ def generated_scene(*, size: tuple[int, int], seed: int) -> np.ndarray:
     return np.clip(img * 255, 0, 255).astype(np.uint8)
 
 
-def write_clean_images(out_dir: str | Path, *, long_side: int = 1024, generated: int = 10, seed: int = 0) -> list[Path]:
-    """Write the clean set as PNGs into ``out_dir``; returns the paths (sorted)."""
+def write_clean_images(out_dir: str | Path, *, long_side: int | Sequence[int] = 1024, generated: int = 10,
+                       seed: int = 0) -> list[Path]:
+    """Write the clean set as PNGs into ``out_dir``; returns the paths (sorted).
+
+    ``long_side`` may list several sizes: the photographs are then written at each
+    (``skimage-NAME.png`` at the first, ``skimage-NAME@SIZE.png`` at the others), so that
+    a detector trained on them sees detail at several scales and learns that sharp image
+    detail is not damage. The generated scenes are written at the first size.
+    """
     from skimage import data
 
     from imaging.io import write_image
 
+    sides = [long_side] if isinstance(long_side, int) else list(long_side)
+    if not sides or any(not isinstance(s, int) or s < 64 for s in sides) or len(set(sides)) != len(sides):
+        raise ValueError(f"long sides must be distinct whole numbers of at least 64 px, got {long_side!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in SKIMAGE_SAMPLES:
-        paths.append(write_image(out / f"skimage-{name}.png", _scaled(_rgb(getattr(data, name)()), long_side=long_side)))
+        photo = _rgb(getattr(data, name)())
+        for k, side in enumerate(sides):
+            stem = f"skimage-{name}" if k == 0 else f"skimage-{name}@{side}"
+            paths.append(write_image(out / f"{stem}.png", _scaled(photo, long_side=side)))
     for i in range(generated):
-        scene = generated_scene(size=(round(long_side * 0.69), long_side), seed=seed * 1000 + i)
+        scene = generated_scene(size=(round(sides[0] * 0.69), sides[0]), seed=seed * 1000 + i)
         paths.append(write_image(out / f"generated-{i:02d}.png", scene))
     return sorted(paths)
