@@ -1,9 +1,11 @@
 """Demo content of the evaluation app (idempotent): a small benchmark of synthetic damage and its baselines.
 
-The "expert restorations" are scikit-image's bundled photographs with film grain added; the
-"authentic damage" is a **stand-in** rendered on them by the project's own damage model (fitted on
-the public annotations), half negative and half positive, at the pixel pitch of a crop of a 4K
-scan of a 35 mm frame. The benchmark is imported through the same importer as a real one
+The "expert restorations" are scikit-image's bundled photographs, enlarged twice and with film grain
+added; the "authentic damage" is a **stand-in** rendered on them by the project's own damage model
+(fitted on the public annotations), half negative and half positive, at the pixel pitch of a crop of
+a 4K scan of a 35 mm frame. The enlargement gives image detail the scale it has in such a crop: at
+their own 300-640 px the photographs hold whole scenes, which at that pitch would be frames of 2 to
+4.5 mm, so their detail would be far finer than a 4K scan's. The benchmark is imported through the same importer as a real one
 (``damaged/`` + ``restored/``), then the baseline rows (the do-nothing row and every restoration
 method available here) are computed in this process, not as a job.
 """
@@ -24,14 +26,17 @@ DEMO_IMAGES = ("astronaut", "coffee", "chelsea", "rocket")
 #: Pixel pitch of the demo images: as if they were crops of 5000 px wide scans of 35 mm frames.
 DEMO_UM_PER_PX = 7.0
 DEMO_DAMAGE_LEVEL = 1.5
+#: Enlargement of the photographs (cubic) before the grain: detail at the scale of a 4K scan crop.
+DEMO_UPSCALE = 2
 DEMO_SEED = 7
-DESCRIPTION = ("A demonstration benchmark: scikit-image's sample photographs with film grain stand in for expert "
-               "restorations, and damage drawn by this application's own damage model stands in for authentic "
+DESCRIPTION = ("A demonstration benchmark: scikit-image's sample photographs, enlarged twice, with film grain "
+               "stand in for expert restorations, and damage drawn by this application's own damage model stands in for authentic "
                "damage. Its scores show how the leaderboard works, not how methods fare on real film.")
 
 
 def write_demo_pairs(*, record, root: Path, seed: int = DEMO_SEED) -> Path:
     """Write ``root/damaged/<name>.png`` and ``root/restored/<name>.png`` (same bytes for the same seed)."""
+    import cv2
     from skimage import data
 
     from annotation.core.types import FrameGeometry
@@ -43,7 +48,9 @@ def write_demo_pairs(*, record, root: Path, seed: int = DEMO_SEED) -> Path:
     for folder in ("damaged", "restored"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(DEMO_IMAGES):
-        clean = add_film_grain(getattr(data, name)(), seed=seed + i)
+        photo = cv2.resize(getattr(data, name)(), None, fx=DEMO_UPSCALE, fy=DEMO_UPSCALE,
+                           interpolation=cv2.INTER_CUBIC)
+        clean = add_film_grain(photo, seed=seed + i)
         height, width = clean.shape[:2]
         frame = FrameGeometry.for_format(width, height, max(width, height) * DEMO_UM_PER_PX / 1000,
                                          min(width, height) * DEMO_UM_PER_PX / 1000)
