@@ -30,8 +30,9 @@ DEMO_DAMAGE_LEVEL = 1.5
 DEMO_UPSCALE = 2
 DEMO_SEED = 7
 DESCRIPTION = ("A demonstration benchmark: scikit-image's sample photographs, enlarged twice, with film grain "
-               "stand in for expert restorations, and damage drawn by this application's own damage model stands in for authentic "
-               "damage. Its scores show how the leaderboard works, not how methods fare on real film.")
+               "stand in for expert restorations, and damage drawn by this application's own damage model stands "
+               "in for authentic damage. Its scores show how the leaderboard works, not how methods fare on real "
+               "film.")
 
 
 def write_demo_pairs(*, record, root: Path, seed: int = DEMO_SEED) -> Path:
