@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from imaging.io import ImageError
 from restoration.core.methods import DEFAULT_METHOD, MethodError
+from webapp.paths import server_folder
 
 from . import services
 from .selectors import restoration_list_for
@@ -71,7 +72,8 @@ def models(request):
         else:
             try:
                 job = services.training_start(kind=request.POST.get("kind", ""), name=request.POST.get("name", ""),
-                                              dataset_dir=request.POST.get("dataset_dir", ""),
+                                              dataset_dir=server_folder(request.POST.get("dataset_dir", ""),
+                                                                        what="Dataset folder"),
                                               epochs=int(request.POST.get("epochs") or 20),
                                               seed=int(request.POST.get("seed") or 0), user=request.user)
                 return redirect("jobs:detail", job_id=job.pk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 
 from synthesis.models import DamageModel
+from webapp.paths import FolderNotAllowed, server_folder
 
 from .models import CROP_SIZES, Familiarity, Survey
 
@@ -33,6 +34,19 @@ class SurveyForm(forms.Form):
     seed = forms.IntegerField(initial=0)
     exclude_flagged = forms.BooleanField(required=False, initial=True,
                                          label="Leave participants who fail a catch trial out of the results")
+
+
+    def _folder(self, field: str, what: str) -> str:
+        try:
+            return server_folder(self.cleaned_data.get(field, ""), what=what)
+        except FolderNotAllowed as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_source_dir(self) -> str:
+        return self._folder("source_dir", "Source folder")
+
+    def clean_overlay_dir(self) -> str:
+        return self._folder("overlay_dir", "Overlay folder")
 
 
 class FamiliarityForm(forms.Form):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.api import require_researcher, validated
+from webapp.paths import server_folder
 from annotation.models import Dataset
 from jobs.serializers import JobSerializer
 
@@ -103,6 +104,8 @@ class SyntheticDatasetCreateApi(APIView):
         try:
             if data.get("clean_zip") is not None:
                 data["clean_dir"] = str(services.clean_set_upload(name=data["name"], archive=data["clean_zip"]))
+            else:
+                data["clean_dir"] = server_folder(data.get("clean_dir", ""), what="clean_dir")
             if not data.get("clean_dir"):
                 raise ValueError("Give clean_dir (a folder on the server) or clean_zip (a zip of clean images).")
             dataset = services.synthetic_dataset_create(name=data["name"], record=record, clean_dir=data["clean_dir"],

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from annotation.core.types import CLASSES
 from annotation.models import Dataset
 from imaging.io import ImageError
+from webapp.paths import server_folder
 from webapp.roles import RESEARCHER, has_role
 
 from . import figures, services
@@ -108,7 +109,7 @@ def dataset_create(request):
         if crop:
             options["crop"] = [int(v) for v in crop.lower().split("x")]
         name = request.POST.get("name", "").strip()
-        clean_dir = request.POST.get("clean_dir", "").strip()
+        clean_dir = server_folder(request.POST.get("clean_dir", ""), what="Clean folder")
         if request.FILES.get("clean_zip"):
             clean_dir = str(services.clean_set_upload(name=name, archive=request.FILES["clean_zip"]))
         dataset = services.synthetic_dataset_create(

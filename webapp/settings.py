@@ -203,6 +203,15 @@ MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", 200_000_000))
 FILM_DAMAGE_DATA = Path(
     os.environ.get("FILM_DAMAGE_DATA", BASE_DIR.parent / "shared" / "data" / "film-damage-simulator")
 )
+#: Server folders that web pages and the API may name (clean images, training datasets, survey
+#: sources), separated by the OS path separator; management commands are not limited. Tests add
+#: the system's temporary folder, where they make their folders.
+SERVER_FOLDER_ROOTS = [Path(p) for p in os.environ.get(
+    "SERVER_FOLDER_ROOTS", os.pathsep.join(map(str, (VAR_DIR, MEDIA_ROOT, FILM_DAMAGE_DATA)))).split(os.pathsep) if p]
+if TESTING and "SERVER_FOLDER_ROOTS" not in os.environ:
+    import tempfile
+
+    SERVER_FOLDER_ROOTS.append(Path(tempfile.gettempdir()))
 
 LOGGING = {
     "version": 1,

@@ -183,7 +183,7 @@ def test_csv_and_results_are_for_researchers(client, survey, users):
 
 
 @pytest.mark.django_db
-def test_researcher_pages_render_and_others_are_kept_out(client, survey, users):
+def test_researcher_pages_render_and_others_are_kept_out(client, survey, users, tmp_path):
     client.force_login(users["annotator"])
     assert b"If you were invited" in client.get(reverse("surveys:index")).content
     assert client.get(reverse("surveys:create")).status_code == 403
@@ -192,10 +192,13 @@ def test_researcher_pages_render_and_others_are_kept_out(client, survey, users):
     client.force_login(users["researcher"])
     assert survey.title.encode() in client.get(reverse("surveys:index")).content
     assert b"Image-pair set layout" in client.get(reverse("surveys:create")).content
-    bad = client.post(reverse("surveys:create"), {"kind": 1, "title": "x", "source_dir": "/no/such", "damage_model":
-                                                  survey.damage_model_id, "damage_level": 1, "crop_sizes": ["128"],
-                                                  "pairs_per_size": 2, "catch_trials": 0, "seed": 0})
+    form = {"kind": 1, "title": "x", "source_dir": str(tmp_path / "no-such"), "damage_model": survey.damage_model_id,
+            "damage_level": 1, "crop_sizes": ["128"], "pairs_per_size": 2, "catch_trials": 0, "seed": 0}
+    bad = client.post(reverse("surveys:create"), form)
     assert bad.status_code == 400 and b"not a folder" in bad.content
+    # a folder outside SERVER_FOLDER_ROOTS is refused on the form, before anything reads it
+    outside = client.post(reverse("surveys:create"), {**form, "source_dir": "/etc", "overlay_dir": "/usr/../etc"})
+    assert outside.status_code == 400 and outside.content.count(b"outside the folders this server lets") == 2
     detail = client.get(reverse("surveys:detail", args=[survey.pk])).content.decode()
     assert detail.count('data-testid="pair-preview"') == survey.pairs.count()
     assert str(survey.token) in detail  # the public link

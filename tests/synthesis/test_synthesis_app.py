@@ -156,7 +156,7 @@ def test_dataset_build_resumes_after_its_worker_is_killed(small_dataset, worker_
 
 
 @pytest.mark.django_db
-def test_pages_and_api(client, users, small_dataset):
+def test_pages_and_api(client, users, small_dataset, tmp_path):
     record = services.damage_model_fit(dataset=small_dataset, name="m")
     other = services.damage_model_fit(dataset=small_dataset, name="m", scan_names=["s0"])
     client.force_login(users["researcher"])
@@ -175,7 +175,10 @@ def test_pages_and_api(client, users, small_dataset):
     assert r.status_code == 400 and "width" in r.json()["detail"]
     r = client.post("/api/synthesis/datasets/", {"name": "d", "model": record.pk, "clean_dir": "/no/such/dir"},
                     content_type="application/json")
-    assert r.status_code == 400
+    assert r.status_code == 400 and "outside the folders this server lets the web read" in r.json()["detail"]
+    r = client.post("/api/synthesis/datasets/", {"name": "d", "model": record.pk, "clean_dir": str(tmp_path / "none")},
+                    content_type="application/json")
+    assert r.status_code == 400 and "none" in r.json()["detail"]
     # annotators may look but not fit
     client.force_login(users["annotator"])
     r = client.post("/api/synthesis/models/fit/", {"dataset": "small", "name": "x"}, content_type="application/json")
