@@ -125,10 +125,11 @@ class ScanPolygonsApi(APIView):
         data = validated(PolygonInputSerializer, request.data)
         try:
             polygon = services.polygon_create(scan=scan, cls=data["cls"], points=data["points"],
-                                              author=request.user)
+                                              author=request.user, client_key=data.get("client_key"))
         except PolygonError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
-        return Response(PolygonSerializer(polygon).data, status=status.HTTP_201_CREATED)
+        return Response(PolygonSerializer(polygon).data,
+                        status=status.HTTP_201_CREATED if polygon.created else status.HTTP_200_OK)
 
 
 class PolygonDetailApi(APIView):

@@ -113,6 +113,8 @@ class Polygon(models.Model):
                                related_name="polygons")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.DRAWN)
     source_key = models.CharField(max_length=64, blank=True)
+    #: Chosen by the editor for a polygon it draws, so that a retried POST (lost reply) creates nothing new.
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -120,6 +122,8 @@ class Polygon(models.Model):
     class Meta:
         ordering = ("id",)
         indexes = [models.Index(fields=("scan", "cls"))]
+        constraints = [models.UniqueConstraint(fields=("scan", "client_key"), condition=models.Q(client_key__isnull=False),
+                                               name="polygon_client_key_once_per_scan")]
 
     def __str__(self) -> str:
         return f"{self.cls} #{self.pk} on {self.scan_id}"

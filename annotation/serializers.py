@@ -81,6 +81,9 @@ def points_field(**kwargs) -> serializers.ListField:
 class PolygonInputSerializer(serializers.Serializer):
     cls = serializers.ChoiceField(choices=CLASSES)
     points = points_field()
+    client_key = serializers.UUIDField(required=False, help_text=(
+        "Any UUID the client picks for this polygon: a repeated POST with the same key returns the stored "
+        "polygon (200) instead of creating another."))
 
 
 class PolygonPatchSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.core import bank as bank_core
@@ -166,10 +166,31 @@ def _check_class(cls: str) -> str:
     return cls
 
 
-def polygon_create(*, scan: Scan, cls: str, points, author=None) -> Polygon:
-    """Validate (and repair, with a note) a drawn polygon and store it with its measurements."""
+def polygon_create(*, scan: Scan, cls: str, points, author=None, client_key=None) -> Polygon:
+    """Validate (and repair, with a note) a drawn polygon and store it with its measurements.
+
+    With a ``client_key`` (a UUID the editor picks per drawn polygon) the call is
+    idempotent: a repeat of a request whose reply was lost returns the polygon the
+    first one stored (its ``created`` attribute is False) instead of a duplicate.
+    """
+    if client_key is not None:
+        existing = Polygon.objects.filter(scan=scan, client_key=client_key).first()
+        if existing is not None:
+            existing.created = False
+            return existing
     fields = _polygon_fields(scan=scan, points=points)
-    return Polygon.objects.create(scan=scan, cls=_check_class(cls), author=author, **fields)
+    try:
+        with transaction.atomic():
+            polygon = Polygon.objects.create(scan=scan, cls=_check_class(cls), author=author, client_key=client_key,
+                                             **fields)
+    except IntegrityError:  # the same key arrived twice at once: the other request stored it
+        if client_key is None:
+            raise
+        polygon = Polygon.objects.get(scan=scan, client_key=client_key)
+        polygon.created = False
+        return polygon
+    polygon.created = True
+    return polygon
 
 
 def polygon_update(*, polygon: Polygon, version: int | None, cls: str | None = None, points=None,

@@ -69,6 +69,26 @@ def test_create_list_edit_delete_a_polygon(annotator, scan, users):
 
 
 @pytest.mark.django_db
+def test_a_repeated_post_with_the_same_client_key_creates_one_polygon(annotator, scan, users):
+    key = "6f1c1f5e-8a3b-4c3e-9d55-0b7f4d0c2a11"
+    # when the editor's POST is sent twice (its first reply was lost)
+    first = post_json(annotator, polygons_url(scan), {"cls": "dust", "points": SQUARE, "client_key": key})
+    again = post_json(annotator, polygons_url(scan), {"cls": "dust", "points": SQUARE, "client_key": key})
+    # then the second answers 200 with the polygon the first stored, and there is one polygon
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] and Polygon.objects.filter(scan=scan).count() == 1
+    # a new key, or no key, is a new polygon; the same key on another scan is that scan's own
+    assert post_json(annotator, polygons_url(scan), {"cls": "dust", "points": SQUARE}).status_code == 201
+    other = services.scan_create(dataset=scan.dataset, name="t", width=1000, height=800, build_tiles=False)
+    services.scan_assign(scan=other, annotator=users["annotator"])
+    assert post_json(annotator, polygons_url(other), {"cls": "dust", "points": SQUARE, "client_key": key}).status_code == 201
+    assert Polygon.objects.count() == 3
+    # a key that is not a UUID is refused with a message
+    r = post_json(annotator, polygons_url(scan), {"cls": "dust", "points": SQUARE, "client_key": "abc"})
+    assert r.status_code == 400 and "client_key" in r.json()["detail"]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("body, message", [
     ({"cls": "dust", "points": [[1, 1], [5, 5]]}, "at least 3 distinct points"),
     ({"cls": "dust", "points": [[1, 1], [1, 1], [1, 1], [5, 5]]}, "at least 3 distinct points"),

@@ -81,6 +81,42 @@ def test_annotator_draws_classes_reloads_and_edits(page, live_server, users):
 
 
 @pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_polygon_whose_save_reply_is_lost_is_stored_once(page, live_server, users):
+    # given a scan, and a network that loses the reply to the first save (the server did store it)
+    ds = services.dataset_get_or_create(name="browser")
+    scan = services.scan_create(dataset=ds, name="flaky", image=tiff16(400, 600), filename="flaky.tif",
+                                build_tiles=False)
+    services.scan_build_tiles(scan=scan)
+    services.scan_assign(scan=scan, annotator=users["annotator"])
+    posts = []
+
+    def lose_first_reply(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posts.append(route.request.post_data_json)
+        if len(posts) == 1:
+            route.fetch()  # reaches the server, which stores the polygon ...
+            return route.abort("connectionreset")  # ... but the editor never hears back
+        return route.continue_()
+
+    page.route(f"**/api/annotation/scans/{scan.pk}/polygons/", lose_first_reply)
+    browser_login(page, live_server, "annotator", "annotator")
+    open_editor(page, live_server, scan)
+    # when a polygon is drawn
+    page.click("[data-testid=tool-draw]")
+    for x, y in [(100, 100), (300, 110), (290, 280)]:
+        click_image(page, x, y)
+    page.keyboard.press("Enter")
+    page.evaluate("window.__annotator.idle()")
+    page.wait_for_selector("[data-testid=save-status]:has-text('Saved')")
+    # then the editor retried with the same client key, and the server holds one polygon, the one shown
+    assert len(posts) == 2 and posts[0]["client_key"] == posts[1]["client_key"]
+    polygon = Polygon.objects.get(scan=scan)
+    assert [p["id"] for p in page.evaluate("window.__annotator.polygons()")] == [polygon.pk]
+
+
+@pytest.mark.browser
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_researcher_uploads_a_16_bit_tiff_and_sees_its_tiles(page, live_server, users, celery_worker_process,

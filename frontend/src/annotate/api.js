@@ -69,8 +69,10 @@ export class AnnotationApi {
     return this.request("GET", `polygons/${id}/`);
   }
 
-  createPolygon(state) {
-    return this.request("POST", `scans/${this.scanId}/polygons/`, { cls: state.cls, points: state.points });
+  createPolygon(state, clientKey) {
+    const body = { cls: state.cls, points: state.points };
+    if (clientKey) body.client_key = clientKey;
+    return this.request("POST", `scans/${this.scanId}/polygons/`, body);
   }
 
   updatePolygon(id, fields) {

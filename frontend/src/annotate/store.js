@@ -8,6 +8,17 @@
 import { bboxOf, polygonArea, samePoints } from "./geometry.js";
 import { SpatialGrid } from "./grid.js";
 
+
+/** A random UUID (v4); crypto.randomUUID needs a secure context, getRandomValues does not. */
+export function newClientKey() {
+  if (globalThis.crypto?.randomUUID && globalThis.isSecureContext) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export function makeState(cls, points) {
   return Object.freeze({ cls, points: Object.freeze(points.map((p) => [Number(p[0]), Number(p[1])])) });
 }
@@ -57,6 +68,8 @@ export class PolygonStore {
     const rec = {
       key, id: null, version: null, state: null, saved: null, seq: this.nextSeq++,
       meta: {}, bbox: null, area: 0, _stamp: 0,
+      // sent with the POST that stores a drawn polygon: a retry after a lost reply creates nothing new
+      clientKey: newClientKey(),
     };
     this.records.set(key, rec);
     return rec;

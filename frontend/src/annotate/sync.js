@@ -103,7 +103,7 @@ export class Syncer {
         });
         this.store.setServer(rec, null);
       } else if (!rec.saved) {
-        const item = await this.api.createPolygon(sent);
+        const item = await this.api.createPolygon(sent, rec.clientKey);
         this.store.setServer(rec, item, { adopt: rec.state === sent });
       } else {
         const fields = { version: rec.version };
