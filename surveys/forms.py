@@ -16,8 +16,9 @@ class SurveyForm(forms.Form):
                                    help_text="Shown on the consent page, above the question.")
     source_dir = forms.CharField(
         max_length=500, label="Source folder on the server",
-        help_text="Survey 1: an image-pair set, DIR/damaged/NAME.png|tif and DIR/restored/NAME.png|tif matched by "
-                  "name, optional DIR/polarity.json. Survey 2: a folder of clean images (or an image-pair set).")
+        help_text="Survey 1: an image-pair set in any benchmark layout (DIR/damaged/ + DIR/restored/, input/ + gt/, "
+                  "damaged/ + clean/, or NAME_damaged + NAME_restored files), matched by name, optional "
+                  "DIR/polarity.json. Survey 2: a folder of clean images (or an image-pair set).")
     um_per_px = forms.FloatField(required=False, min_value=0.0001, label="Pixel pitch (µm per pixel)",
                                  help_text="Of the source scans; empty: each image is a whole 35 mm frame.")
     damage_model = forms.ModelChoiceField(queryset=DamageModel.objects.all(), label="Damage model (A)")

@@ -32,19 +32,40 @@ def test_pairs_are_matched_by_stem_with_sizes_and_polarity(tmp_path):
 
 
 @pytest.mark.parametrize("setup, message", [
-    (lambda r: (r / "damaged").mkdir(), "no restored/ folder"),
-    (lambda r: make_set(r) and (r / "damaged" / "three.png").write_bytes(b"x"), "damaged/ without restored/: three"),
+    (lambda r: (r / "damaged").mkdir(), "not an image-pair set: .* holds damaged/ but not its partner"),
+    (lambda r: make_set(r) and (r / "damaged" / "three.png").write_bytes(b"x"),
+     r"damaged without a restoration: \['three'\]"),
     (lambda r: make_set(r, restored_size=(41, 30)), "must match"),
     (lambda r: make_set(r) and (r / "polarity.json").write_text('{"one": "white"}'), "polarity must be"),
     (lambda r: make_set(r) and (r / "polarity.json").write_text("{oops"), "not valid JSON"),
     (lambda r: make_set(r) and (r / "polarity.json").write_text('{"nine": "negative"}'), "not in the set"),
-    (lambda r: make_set(r) and (r / "damaged" / "one.tif").write_bytes(b"x"), "two images named 'one'"),
+    (lambda r: make_set(r) and (r / "damaged" / "one.tif").write_bytes(b"x"), "share the name 'one'"),
     (lambda r: make_set(r) and (r / "damaged" / "one.png").write_bytes(b"\x89PNG\r\n\x1a\nxx"), "one.png"),
 ])
 def test_bad_pair_sets_are_refused_with_the_reason(tmp_path, setup, message):
     setup(tmp_path)
     with pytest.raises(SourceError, match=message):
         find_image_pairs(tmp_path)
+
+
+def test_every_benchmark_layout_is_a_pair_set(tmp_path):
+    # given: the input/ + gt/ layout of a leaderboard benchmark, unpacked into a folder of its own
+    root = tmp_path / "bench" / "unpacked"
+    for sub in ("input", "gt"):
+        (root / sub).mkdir(parents=True)
+        write_image(root / sub / "frame.png", np.zeros((30, 40, 3), np.uint8))
+    (root / "polarity.json").write_text(json.dumps({"frame": "negative"}))
+    # then: the same folder serves a survey, polarity.json read beside the pairs
+    pairs = find_image_pairs(tmp_path / "bench")
+    assert [(p.name, p.polarity, p.damaged.parent.name, p.restored.parent.name) for p in pairs] == [
+        ("frame", "negative", "input", "gt")]
+    assert [n for n, *_ in find_images(tmp_path / "bench")] == ["frame"]
+    # and: NAME_damaged / NAME_restored files in one folder too
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for role in ("damaged", "restored"):
+        write_image(flat / f"a_{role}.png", np.zeros((30, 40, 3), np.uint8))
+    assert [p.name for p in find_image_pairs(flat)] == ["a"]
 
 
 def test_missing_folder_and_empty_image_set(tmp_path):
