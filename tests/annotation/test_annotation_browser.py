@@ -32,15 +32,20 @@ def open_editor(page, live_server, scan) -> None:
     page.evaluate("window.__annotator.settled()")
 
 
+def assigned_scan(users, name: str, h: int, w: int) -> Scan:
+    """A scan with pixels and tiles, assigned to the annotator."""
+    ds = services.dataset_get_or_create(name="browser")
+    scan = services.scan_create(dataset=ds, name=name, image=tiff16(h, w), filename=f"{name}.tif", build_tiles=False)
+    services.scan_build_tiles(scan=scan)
+    services.scan_assign(scan=scan, annotator=users["annotator"])
+    return scan
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_annotator_draws_classes_reloads_and_edits(page, live_server, users):
     # given a scan with pixels and tiles, assigned to the annotator
-    ds = services.dataset_get_or_create(name="browser")
-    scan = services.scan_create(dataset=ds, name="frame", image=tiff16(700, 1000), filename="frame.tif",
-                                build_tiles=False)
-    services.scan_build_tiles(scan=scan)
-    services.scan_assign(scan=scan, annotator=users["annotator"])
+    scan = assigned_scan(users, "frame", 700, 1000)
     browser_login(page, live_server, "annotator", "annotator")
     open_editor(page, live_server, scan)
     # when they pick "dirt" with key 2, draw a quadrilateral and close it with Enter
@@ -84,11 +89,7 @@ def test_annotator_draws_classes_reloads_and_edits(page, live_server, users):
 @pytest.mark.django_db(transaction=True)
 def test_a_polygon_whose_save_reply_is_lost_is_stored_once(page, live_server, users):
     # given a scan, and a network that loses the reply to the first save (the server did store it)
-    ds = services.dataset_get_or_create(name="browser")
-    scan = services.scan_create(dataset=ds, name="flaky", image=tiff16(400, 600), filename="flaky.tif",
-                                build_tiles=False)
-    services.scan_build_tiles(scan=scan)
-    services.scan_assign(scan=scan, annotator=users["annotator"])
+    scan = assigned_scan(users, "flaky", 400, 600)
     posts = []
 
     def lose_first_reply(route):
