@@ -118,6 +118,44 @@ def test_a_polygon_whose_save_reply_is_lost_is_stored_once(page, live_server, us
 
 
 @pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_polygon_deleted_while_its_save_goes_unanswered_is_deleted_on_the_server(page, live_server, users):
+    # given: the first save reaches the server but its reply is lost, and the network then stays down
+    scan = assigned_scan(users, "orphan", 400, 600)
+    net = {"up": False, "posts": []}
+
+    def flaky(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        net["posts"].append(route.request.post_data_json)
+        if len(net["posts"]) == 1:
+            route.fetch()
+            return route.abort("connectionreset")
+        return route.continue_() if net["up"] else route.abort("internetdisconnected")
+
+    page.route(f"**/api/annotation/scans/{scan.pk}/polygons/", flaky)
+    browser_login(page, live_server, "annotator", "annotator")
+    open_editor(page, live_server, scan)
+    page.click("[data-testid=tool-draw]")
+    for x, y in [(100, 100), (300, 110), (290, 280)]:
+        click_image(page, x, y)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=save-status]:has-text('retrying')")
+    assert Polygon.objects.filter(scan=scan).count() == 1  # stored, though the editor never heard
+    # when: the user deletes it before the network comes back
+    page.click("[data-testid=tool-select]")
+    click_image(page, 230, 160)
+    page.click("[data-testid=delete]")
+    assert page.evaluate("window.__annotator.polygons()") == []
+    net["up"] = True
+    page.evaluate("window.__annotator.idle()")
+    page.wait_for_selector("[data-testid=save-status]:has-text('Saved')")
+    # then: the editor found the stored polygon by its client key and deleted it
+    assert not Polygon.objects.filter(scan=scan).exists()
+    assert len({p["client_key"] for p in net["posts"]}) == 1 and len(net["posts"]) >= 2
+
+
+@pytest.mark.browser
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_researcher_uploads_a_16_bit_tiff_and_sees_its_tiles(page, live_server, users, celery_worker_process,

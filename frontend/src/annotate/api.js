@@ -32,6 +32,11 @@ export class AnnotationApi {
   }
 
   async request(method, path, body) {
+    return (await this.exchange(method, path, body)).data;
+  }
+
+  /** Like request(), with the HTTP status beside the body: `{status, data}`. */
+  async exchange(method, path, body) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
@@ -44,7 +49,7 @@ export class AnnotationApi {
     } catch (e) {
       throw new ApiError(0, "the server cannot be reached");
     }
-    if (res.status === 204) return null;
+    if (res.status === 204) return { status: 204, data: null };
     const text = await res.text().catch(() => "");
     let data = null;
     try {
@@ -54,7 +59,7 @@ export class AnnotationApi {
       data = res.ok || /^\s*</.test(text) ? null : text.slice(0, 200);
     }
     if (!res.ok) throw new ApiError(res.status, errorText(data, `${res.status} ${res.statusText}`.trim()));
-    return data;
+    return { status: res.status, data };
   }
 
   scan() {
@@ -69,10 +74,15 @@ export class AnnotationApi {
     return this.request("GET", `polygons/${id}/`);
   }
 
-  createPolygon(state, clientKey) {
+  /**
+   * Stores a drawn polygon: `{item, created}`. With the same `clientKey` a repeat returns the
+   * polygon the first request stored (`created` false), whatever the points sent this time.
+   */
+  async createPolygon(state, clientKey) {
     const body = { cls: state.cls, points: state.points };
     if (clientKey) body.client_key = clientKey;
-    return this.request("POST", `scans/${this.scanId}/polygons/`, body);
+    const { status, data } = await this.exchange("POST", `scans/${this.scanId}/polygons/`, body);
+    return { item: data, created: status === 201 };
   }
 
   updatePolygon(id, fields) {

@@ -56,7 +56,8 @@ export class Syncer {
   }
 
   _needsWork(rec) {
-    return rec.needsReload || !sameState(rec.state, rec.saved);
+    // rec.posted: a POST whose answer never came, so the server may hold the polygon
+    return rec.needsReload || !sameState(rec.state, rec.saved) || (!rec.saved && !!rec.posted);
   }
 
   _pump() {
@@ -97,14 +98,19 @@ export class Syncer {
     try {
       if (rec.needsReload) {
         await this._reload(rec);
+      } else if (!sent && !rec.saved && rec.posted) {
+        await this._removeOrphan(rec);
       } else if (!sent) {
         await this.api.deletePolygon(id).catch((e) => {
           if (e.status !== 404) throw e; // already gone is what we wanted
         });
         this.store.setServer(rec, null);
       } else if (!rec.saved) {
-        const item = await this.api.createPolygon(sent, rec.clientKey);
-        this.store.setServer(rec, item, { adopt: rec.state === sent });
+        rec.posted = sent;
+        const { item, created } = await this.api.createPolygon(sent, rec.clientKey);
+        rec.posted = null;
+        // a repeat answers with what the first POST stored: keep the user's later edit (PATCHed next)
+        this.store.setServer(rec, item, { adopt: rec.state === sent && created });
       } else {
         const fields = { version: rec.version };
         if (sent.cls !== rec.saved.cls) fields.cls = sent.cls;
@@ -119,6 +125,7 @@ export class Syncer {
       this.offline = false;
       this.retryText = null;
     } catch (e) {
+      if (e.status !== undefined && !e.retryable) rec.posted = null; // refused: nothing was stored
       this._fail(rec, e, id);
     } finally {
       this.inflight.delete(rec);
@@ -148,6 +155,21 @@ export class Syncer {
       this.errorText = `Not saved: ${e.detail}`;
       this.onNotice(`${label}: change not saved and undone — ${e.detail}`, "error");
     }
+  }
+
+  /** The user deleted a polygon whose POST went unanswered: find it by its client key, delete it. */
+  async _removeOrphan(rec) {
+    try {
+      const { item } = await this.api.createPolygon(rec.posted, rec.clientKey);
+      await this.api.deletePolygon(item.id).catch((e) => {
+        if (e.status !== 404) throw e;
+      });
+    } catch (e) {
+      if (e.status === undefined || e.retryable) throw e;
+      // refused outright (400): the server never stored it
+    }
+    rec.posted = null;
+    this.store.setServer(rec, null);
   }
 
   async _reload(rec) {
