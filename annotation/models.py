@@ -122,7 +122,8 @@ class Polygon(models.Model):
     class Meta:
         ordering = ("id",)
         indexes = [models.Index(fields=("scan", "cls"))]
-        constraints = [models.UniqueConstraint(fields=("scan", "client_key"), condition=models.Q(client_key__isnull=False),
+        constraints = [models.UniqueConstraint(fields=("scan", "client_key"),
+                                               condition=models.Q(client_key__isnull=False),
                                                name="polygon_client_key_once_per_scan")]
 
     def __str__(self) -> str:

@@ -5,9 +5,9 @@ added; the "authentic damage" is a **stand-in** rendered on them by the project'
 (fitted on the public annotations), half negative and half positive, at the pixel pitch of a crop of
 a 4K scan of a 35 mm frame. The enlargement gives image detail the scale it has in such a crop: at
 their own 300-640 px the photographs hold whole scenes, which at that pitch would be frames of 2 to
-4.5 mm, so their detail would be far finer than a 4K scan's. The benchmark is imported through the same importer as a real one
-(``damaged/`` + ``restored/``), then the baseline rows (the do-nothing row and every restoration
-method available here) are computed in this process, not as a job.
+4.5 mm, so their detail would be far finer than a 4K scan's. The benchmark is imported through the
+same importer as a real one (``damaged/`` + ``restored/``), then the baseline rows (the do-nothing
+row and every restoration method available here) are computed in this process, not as a job.
 """
 from __future__ import annotations
 

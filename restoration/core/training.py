@@ -216,7 +216,8 @@ def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: Training
         "items": {"train": len(train), "val": len(val)},
         "polarity": {p: sum(i.polarity == p for i in train) for p in ("negative", "positive")},
         "val_crops": int(len(val_x)), "loss": loss_name, "steps": steps, **asdict(cfg),
-        "arch": asdict(arch), "selected_epoch": selected, "selected_by": key if cfg.select == "best" else "last epoch",
+        "arch": asdict(arch), "selected_epoch": selected,
+        "selected_by": key if cfg.select == "best" else "last epoch",
         "val": history[selected - 1].val, "history": [asdict(h) for h in history],
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **({"continued_from": {"path": str(init), "epochs": previous.get("epochs"), "steps": previous.get("steps"),
@@ -268,8 +269,8 @@ def train_segmentation(
     if arch.task != "segmentation":
         raise ValueError("train_segmentation needs an architecture with task='segmentation'")
     return _train("segmentation", dataset_dir=dataset_dir, out=out, cfg=_config(config, epochs, seed),
-                  arch=arch, loss_fn=lambda pred, _gate, target: segmentation_loss(pred, target), loss_name="bce+dice", device=device,
-                  on_epoch=on_epoch, progress=progress, init=init)
+                  arch=arch, loss_fn=lambda pred, _gate, target: segmentation_loss(pred, target),
+                  loss_name="bce+dice", device=device, on_epoch=on_epoch, progress=progress, init=init)
 
 
 def train_restoration(

@@ -81,7 +81,8 @@ def test_a_repeated_post_with_the_same_client_key_creates_one_polygon(annotator,
     assert post_json(annotator, polygons_url(scan), {"cls": "dust", "points": SQUARE}).status_code == 201
     other = services.scan_create(dataset=scan.dataset, name="t", width=1000, height=800, build_tiles=False)
     services.scan_assign(scan=other, annotator=users["annotator"])
-    assert post_json(annotator, polygons_url(other), {"cls": "dust", "points": SQUARE, "client_key": key}).status_code == 201
+    again_elsewhere = post_json(annotator, polygons_url(other), {"cls": "dust", "points": SQUARE, "client_key": key})
+    assert again_elsewhere.status_code == 201
     assert Polygon.objects.count() == 3
     # a key that is not a UUID is refused with a message
     r = post_json(annotator, polygons_url(scan), {"cls": "dust", "points": SQUARE, "client_key": "abc"})

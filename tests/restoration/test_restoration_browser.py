@@ -37,7 +37,8 @@ def test_restore_a_scan_follow_its_tiles_compare_and_download(page, live_server,
     # and: the comparison holds both images, the slider moves the split, the mask can be shown
     page.wait_for_function("window.__compare && window.__compare.world.getItemCount() === 2")
     page.eval_on_selector("#compare-slider", "el => { el.value = 20; el.dispatchEvent(new Event('input')); }")
-    clip = page.evaluate("(() => { const c = window.__compare.world.getItemAt(1).getClip(); return [c.x, c.width]; })()")
+    clip = page.evaluate("(() => { const c = window.__compare.world.getItemAt(1).getClip(); "
+                         "return [c.x, c.width]; })()")
     assert clip == pytest.approx([0.2 * 3072, 0.8 * 3072])
     page.check("#show-mask")
     page.wait_for_function("window.__compare.world.getItemCount() === 3")

@@ -13,7 +13,8 @@ class Command(TrainingCommand):
         super().add_arguments(parser)
         parser.add_argument("--plain", action="store_true",
                             help="A plain residual U-Net (no learned damage gate); default: gated.")
-        parser.add_argument("--perceptual-weight", type=float, default=0.1, help="Weight of LPIPS (default 0.1; 0: none).")
+        parser.add_argument("--perceptual-weight", type=float, default=0.1,
+                            help="Weight of LPIPS (default 0.1; 0: none).")
 
     def architecture(self, options) -> UNetConfig:
         return UNetConfig(in_channels=3, out_channels=3, base=options["base"], depth=options["depth"],
