@@ -31,6 +31,14 @@ def job_enqueue(*, job: Job, task) -> Job:
     return job
 
 
+def job_run_for(*, record, kind: str, owner, queue: str, params: dict[str, Any], task) -> Job:
+    """Create a job for ``record`` (a model with a ``job`` foreign key), link it to the record, enqueue it."""
+    job = job_create(kind=kind, owner=owner, queue=queue, params=params)
+    record.job = job
+    record.save(update_fields=["job"])
+    return job_enqueue(job=job, task=task)
+
+
 def jobs_requeue_orphaned(*, worker: str) -> list[int]:
     """Send again the jobs a previous run of ``worker`` left running (it was killed).
 

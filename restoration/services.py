@@ -49,11 +49,8 @@ def restoration_create(*, owner, image: bytes | str | Path, filename: str, metho
         return record
     from . import tasks
 
-    job = job_services.job_create(kind="restoration.run", owner=owner, queue="gpu",
-                                  params={"restoration_id": record.pk})
-    record.job = job
-    record.save(update_fields=["job"])
-    job_services.job_enqueue(job=job, task=tasks.restoration_run)
+    job_services.job_run_for(record=record, kind="restoration.run", owner=owner, queue="gpu",
+                             params={"restoration_id": record.pk}, task=tasks.restoration_run)
     return record
 
 

@@ -185,10 +185,8 @@ def preview_create(*, record: DamageModel, width: int, height: int, seed: int, d
         from django.core.files.base import ContentFile
 
         preview.source_image.save(Path(source_image.name).name, ContentFile(data), save=True)
-    job = job_services.job_create(kind="overlay.preview", owner=user, queue="gpu", params={"preview_id": preview.pk})
-    preview.job = job
-    preview.save(update_fields=["job"])
-    job_services.job_enqueue(job=job, task=tasks.preview_render)
+    job_services.job_run_for(record=preview, kind="overlay.preview", owner=user, queue="gpu",
+                             params={"preview_id": preview.pk}, task=tasks.preview_render)
     return preview
 
 
@@ -230,11 +228,8 @@ def synthetic_dataset_create(*, name: str, record: DamageModel, clean_dir: str, 
     if enqueue:
         from . import tasks
 
-        job = job_services.job_create(kind="dataset.build", owner=user, queue="gpu",
-                                      params={"dataset_id": dataset.pk})
-        dataset.job = job
-        dataset.save(update_fields=["job"])
-        job_services.job_enqueue(job=job, task=tasks.synthetic_dataset_build)
+        job_services.job_run_for(record=dataset, kind="dataset.build", owner=user, queue="gpu",
+                                 params={"dataset_id": dataset.pk}, task=tasks.synthetic_dataset_build)
     return dataset
 
 
