@@ -8,7 +8,6 @@ nothing is kept: the rows and the files stored so far are removed.
 """
 from __future__ import annotations
 
-import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -171,13 +170,7 @@ def benchmark_import_enqueue(*, upload, name: str, threshold: float = DEFAULT_DA
     name = check_import_options(name=name, threshold=threshold, dilation=dilation)
     folder = Path(settings.VAR_DIR) / "uploads" / "benchmarks"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.zip"
-    with open(path, "wb") as out:
-        if hasattr(upload, "chunks"):
-            for chunk in upload.chunks():
-                out.write(chunk)
-        else:
-            shutil.copyfileobj(upload, out)
+    path = files.copy_upload(upload, folder / f"{uuid.uuid4().hex}.zip")
     job = job_services.job_create(kind="benchmark.import", owner=user, queue="cpu", params={
         "archive": str(path), "name": name, "threshold": float(threshold), "dilation": int(dilation),
         "description": description, "source": getattr(upload, "name", "upload")})

@@ -1,6 +1,7 @@
 """Storage helpers shared by the services: names under public and private media, reading arrays."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,20 @@ from django.db.models.fields.files import FieldFile
 from imaging import io as imio
 
 from ..models import PRIVATE_PREFIX
+
+
+def copy_upload(upload, target: Path) -> Path:
+    """Write an uploaded file (or copy a path) to ``target``, in chunks."""
+    if isinstance(upload, (str, Path)):
+        shutil.copyfile(upload, target)
+        return target
+    with open(target, "wb") as out:
+        if hasattr(upload, "chunks"):
+            for chunk in upload.chunks():
+                out.write(chunk)
+        else:
+            shutil.copyfileobj(upload, out)
+    return target
 
 
 def store_bytes(name: str, data: bytes) -> str:

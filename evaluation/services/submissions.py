@@ -11,7 +11,6 @@ Masks, when given, are 8-bit grey images (non-zero where the method found damage
 """
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -53,20 +52,6 @@ def submission_limits(benchmark: Benchmark) -> dict[str, int]:
     }
 
 
-def _copy_upload(upload, target: Path) -> Path:
-    """Write an uploaded file (or copy a path) to ``target``."""
-    if isinstance(upload, (str, Path)):
-        shutil.copyfile(upload, target)
-        return target
-    with open(target, "wb") as out:
-        if hasattr(upload, "chunks"):
-            for chunk in upload.chunks():
-                out.write(chunk)
-        else:
-            shutil.copyfileobj(upload, out)
-    return target
-
-
 def _content_root(folder: Path) -> Path:
     entries = [p for p in folder.iterdir() if p.name not in ("__MACOSX", ".DS_Store")]
     if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
@@ -75,7 +60,7 @@ def _content_root(folder: Path) -> Path:
 
 
 def _unpack_and_check(archive, expected: dict, tmp: Path, label: str, limits: dict) -> dict[str, Path]:
-    source = _copy_upload(archive, tmp / f"{label}.zip")
+    source = files.copy_upload(archive, tmp / f"{label}.zip")
     dest = tmp / label
     safe_extract_zip(source, dest, **limits)
     report = validate_submission_dir(expected, _content_root(dest), max_pixels=settings.MAX_IMAGE_PIXELS)
@@ -198,7 +183,7 @@ def submission_image_put(*, submission: Submission, name: str, upload, filename:
     if name not in expected:
         raise SubmissionError([FileError(name, "extra", f"{name!r} is not an image of this benchmark")])
     with tempfile.TemporaryDirectory(prefix="submission-image-") as tmp:
-        path = _copy_upload(upload, Path(tmp) / f"{name}{suffix}")
+        path = files.copy_upload(upload, Path(tmp) / f"{name}{suffix}")
         report = validate_submission_dir({name: expected[name]}, tmp, max_pixels=settings.MAX_IMAGE_PIXELS)
         report.raise_for_errors()
         item = SubmissionImage.objects.filter(submission=submission, name=name).first()
