@@ -130,6 +130,15 @@ def _sub_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**62))
 
 
+def _render_b(clean: np.ndarray, *, spec: PairSpec, method: DamageMethod, seed: int,
+              um_per_px: float) -> tuple[np.ndarray, dict]:
+    """Image ``b`` of a pair and its record: ``method`` on ``clean``, or artificial marks in a catch trial."""
+    if spec.catch:
+        return fake_damage(clean, seed=seed), {"method": "catch: artificial marks", "seed": seed}
+    b, info = method(clean, seed=seed, polarity=spec.polarity, um_per_px=um_per_px)
+    return b, {"method": method.label, "seed": seed, **info}
+
+
 def render_real_vs_synthetic(damaged: np.ndarray, restored: np.ndarray, *, spec: PairSpec, method: DamageMethod,
                              um_per_px: float | None = None, mask: np.ndarray | None = None) -> RenderedPair:
     """Survey 1: ``a`` = the authentic damaged crop, ``b`` = ``method`` rendered on the restored crop.
@@ -147,13 +156,7 @@ def render_real_vs_synthetic(damaged: np.ndarray, restored: np.ndarray, *, spec:
     real, clean = damaged[y:y + s, x:x + s].copy(), restored[y:y + s, x:x + s].copy()
     um = um_per_px or default_um_per_px(w, h)
     meta = {"real_damaged_share": float(mask[y:y + s, x:x + s].mean()), "um_per_px": um}
-    seed_b = _sub_seed(rng)
-    if spec.catch:
-        b = fake_damage(clean, seed=seed_b)
-        meta["b"] = {"method": "catch: artificial marks", "seed": seed_b}
-    else:
-        b, info = method(clean, seed=seed_b, polarity=spec.polarity, um_per_px=um)
-        meta["b"] = {"method": method.label, "seed": seed_b, **info}
+    b, meta["b"] = _render_b(clean, spec=spec, method=method, seed=_sub_seed(rng), um_per_px=um)
     return RenderedPair(real, b, x, y, meta)
 
 
@@ -169,12 +172,7 @@ def render_two_methods(clean_image: np.ndarray, *, spec: PairSpec, method_a: Dam
     seed_a, seed_b = _sub_seed(rng), _sub_seed(rng)
     a, info_a = method_a(clean, seed=seed_a, polarity=spec.polarity, um_per_px=um)
     meta = {"um_per_px": um, "a": {"method": method_a.label, "seed": seed_a, **info_a}}
-    if spec.catch:
-        b = fake_damage(clean, seed=seed_b)
-        meta["b"] = {"method": "catch: artificial marks", "seed": seed_b}
-    else:
-        b, info_b = method_b(clean, seed=seed_b, polarity=spec.polarity, um_per_px=um)
-        meta["b"] = {"method": method_b.label, "seed": seed_b, **info_b}
+    b, meta["b"] = _render_b(clean, spec=spec, method=method_b, seed=seed_b, um_per_px=um)
     return RenderedPair(a, b, x, y, meta)
 
 
