@@ -17,6 +17,28 @@ ARTIFACTS = ROOT / "test-artifacts"
 STRICT = os.environ.get("FILMLAB_STRICT", "") in {"1", "true", "yes"}
 
 
+def _public_data() -> Path:
+    from annotation.core.formats import public_data_root
+
+    return public_data_root()
+
+
+#: The public FilmDamageSimulator data (``$FILM_DAMAGE_DATA`` or ``../shared/...``), and a mark for tests
+#: that need it.
+PUBLIC_DATA = _public_data()
+needs_public_data = pytest.mark.skipif(not PUBLIC_DATA.is_dir(), reason=f"public data not found at {PUBLIC_DATA}")
+
+#: Table 1 of Ivanova, Williamson & Henderson (EG 2023), quoted in the data's README:
+#: class -> (count, mean area um^2, std area um^2).
+TABLE_1 = {
+    "dirt": (2700, 8194, 10304),
+    "dust": (7631, 3344, 1637),
+    "long hair": (398, 53501, 35524),
+    "short hair": (1341, 16365, 11735),
+    "scratch": (65, 229660, 521345),
+}
+
+
 def missing(reason: str):
     """Fail in strict mode (CI), skip otherwise."""
     if STRICT:

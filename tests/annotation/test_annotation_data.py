@@ -12,18 +12,8 @@ from django.core.management.base import CommandError
 
 from annotation.models import BankEntry, Dataset, Polygon, Scan
 from imaging.io import write_image
+from tests.support import PUBLIC_DATA, TABLE_1, needs_public_data
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "film-damage-simulator"
-needs_data = pytest.mark.skipif(not (DATA / "manifest.json").exists(), reason="public data not present")
-
-# Table 1 of the paper, quoted in the data's README: count, mean and std of area in square microns.
-TABLE_1 = {
-    "dirt": (2700, 8194, 10304),
-    "dust": (7631, 3344, 1637),
-    "long hair": (398, 53501, 35524),
-    "short hair": (1341, 16365, 11735),
-    "scratch": (65, 229660, 521345),
-}
 
 
 def run(*args) -> str:
@@ -32,11 +22,11 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-@needs_data
+@needs_public_data
 @pytest.mark.django_db
 def test_import_of_the_public_data_reproduces_table_1():
     # when the ten public files are imported by their manifest
-    log = run("import_annotations", "--manifest", str(DATA / "manifest.json"), "--dataset", "public",
+    log = run("import_annotations", "--manifest", str(PUBLIC_DATA / "manifest.json"), "--dataset", "public",
               "--no-tiles")
     # then the two degenerate polygons are reported and skipped
     assert log.count("skipped scan_") == 2
@@ -54,10 +44,10 @@ def test_import_of_the_public_data_reproduces_table_1():
         assert got["area_um2"]["std"] == pytest.approx(std, rel=0.01)
 
 
-@needs_data
+@needs_public_data
 @pytest.mark.django_db
 def test_reimport_replaces_rather_than_duplicates():
-    args = ("import_annotations", str(DATA / "annotations" / "scan_10.json"), "--dataset", "one",
+    args = ("import_annotations", str(PUBLIC_DATA / "annotations" / "scan_10.json"), "--dataset", "one",
             "--width", "4944", "--height", "3396", "--coordinate-scale", "1.5", "--no-tiles")
     run(*args)
     first = Polygon.objects.count()
@@ -89,10 +79,10 @@ def test_single_file_import_needs_a_canvas(tmp_path):
     assert polygon.area_um2 == pytest.approx(29 * 19 / 2 * 240 * 225)
 
 
-@needs_data
+@needs_public_data
 @pytest.mark.django_db
 def test_export_round_trips_through_json_and_coco(tmp_path):
-    run("import_annotations", str(DATA / "annotations" / "scan_04.json"), "--dataset", "src",
+    run("import_annotations", str(PUBLIC_DATA / "annotations" / "scan_04.json"), "--dataset", "src",
         "--width", "4944", "--height", "3396", "--no-tiles")
     before = sorted(Polygon.objects.values_list("cls", "area_px"))
     run("export_annotations", "--dataset", "src", "--format", "json", "--out", str(tmp_path / "json"))

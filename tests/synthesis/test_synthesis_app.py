@@ -17,10 +17,8 @@ from imaging.io import read_image, write_image
 from jobs.models import Job
 from synthesis import services
 from synthesis.models import DamageModel, SyntheticDataset
-from tests.support import WorkerProcess, only_worker, wait_for_job
+from tests.support import PUBLIC_DATA, WorkerProcess, needs_public_data, only_worker, wait_for_job
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "film-damage-simulator"
-needs_data = pytest.mark.skipif(not (DATA / "manifest.json").exists(), reason="public data not present")
 
 
 def run(*args) -> str:
@@ -75,10 +73,10 @@ def test_fit_refuses_empty_and_unknown_input(small_dataset):
         run("fit_damage_model", "--dataset", "small", "--name", "x", "--scan", "zzz")
 
 
-@needs_data
+@needs_public_data
 @pytest.mark.django_db
 def test_generate_overlays_command_prints_the_documented_json(tmp_path):
-    run("import_annotations", "--manifest", str(DATA / "manifest.json"), "--dataset", "public", "--no-tiles")
+    run("import_annotations", "--manifest", str(PUBLIC_DATA / "manifest.json"), "--dataset", "public", "--no-tiles")
     run("fit_damage_model", "--dataset", "public", "--name", "paper")
     out = json.loads(run("generate_overlays", "--model", "paper", "--width", "1236", "--height", "849",
                          "--count", "2", "--seed", "7", "--out", str(tmp_path), "--polarity", "random", "--json"))

@@ -9,31 +9,20 @@ import pytest
 from annotation.core.formats import (
     FormatError, artefacts_equal, build_scan, class_from_label, export_coco, export_public_json,
     import_coco, import_public_file, load_manifest, load_public_dataset, parse_frame_mm,
-    parse_public_json, public_data_root,
+    parse_public_json,
 )
 from annotation.core.stats import damage_stats
 from annotation.core.types import FrameGeometry
+from tests.support import PUBLIC_DATA, TABLE_1, needs_public_data
 
-DATA = public_data_root()
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"public data not found at {DATA}")
-
-# Table 1 of Ivanova, Williamson & Henderson (EG 2023), quoted in the data's README:
-# class: (count, mean area um^2, std area um^2)
-TABLE_1 = {
-    "dirt": (2700, 8194, 10304),
-    "dust": (7631, 3344, 1637),
-    "long hair": (398, 53501, 35524),
-    "short hair": (1341, 16365, 11735),
-    "scratch": (65, 229660, 521345),
-}
 
 
 @pytest.fixture(scope="module")
 def public():
-    return load_public_dataset(DATA)
+    return load_public_dataset(PUBLIC_DATA)
 
 
-@needs_data
+@needs_public_data
 def test_table_1_is_reproduced(public):
     # given the ten public annotation files imported through the manifest
     scans, _ = public
@@ -48,11 +37,11 @@ def test_table_1_is_reproduced(public):
         assert got["area_um2"]["std"] == pytest.approx(std, rel=0.01), cls
 
 
-@needs_data
+@needs_public_data
 def test_exact_scaling_would_miss_the_scratch_std():
     # The paper's loader truncated the 1.5x-scaled coordinates of scans 08-10 (int32 arrays);
     # without that truncation the scratch std falls outside 1 %. This pins the finding.
-    man = load_manifest(DATA / "manifest.json")
+    man = load_manifest(PUBLIC_DATA / "manifest.json")
     scans = []
     for e in man:
         frame = FrameGeometry.for_format(e.width, e.height, *e.frame_mm)
@@ -62,7 +51,7 @@ def test_exact_scaling_would_miss_the_scratch_std():
     assert abs(std / TABLE_1["scratch"][2] - 1) > 0.01
 
 
-@needs_data
+@needs_public_data
 def test_the_two_degenerate_polygons_are_reported_and_skipped(public):
     scans, report = public
     assert report.imported == sum(len(s.artefacts) for s in scans) == 12135
@@ -73,9 +62,9 @@ def test_the_two_degenerate_polygons_are_reported_and_skipped(public):
     assert report.repaired and all(notes for _, _, notes in report.repaired)
 
 
-@needs_data
+@needs_public_data
 def test_manifest_gives_canvas_and_scale_per_file():
-    entries = load_manifest(DATA / "manifest.json")
+    entries = load_manifest(PUBLIC_DATA / "manifest.json")
     assert [e.name for e in entries] == [f"scan_{i:02d}" for i in range(1, 11)]
     assert [e.coordinate_scale for e in entries] == [1.0] * 7 + [1.5] * 3
     assert (entries[0].width, entries[0].height) == (4968, 3400)
@@ -218,7 +207,7 @@ def test_foreign_coco_gets_a_35mm_frame_and_rle_is_refused():
         import_coco(coco)
 
 
-@needs_data
+@needs_public_data
 def test_public_round_trips_through_json_and_coco(public):
     scans, _ = public
     some = [scans[1], scans[7]]  # scan_02 (repairs, large canvas) and scan_08 (scaled 1.5)

@@ -6,20 +6,18 @@ from the manifest, degenerate polygons skipped, areas in square microns).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-DATA = Path(os.environ.get("FILM_DAMAGE_DATA", REPO.parent / "shared" / "data" / "film-damage-simulator"))
+from tests.support import PUBLIC_DATA
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not (DATA / "manifest.json").exists():
-        pytest.skip(f"public FilmDamageSimulator data not found at {DATA}")
-    return DATA
+    if not (PUBLIC_DATA / "manifest.json").exists():
+        pytest.skip(f"public FilmDamageSimulator data not found at {PUBLIC_DATA}")
+    return PUBLIC_DATA
 
 
 @pytest.fixture(scope="session")
