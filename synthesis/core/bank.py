@@ -201,7 +201,8 @@ class ArtefactBank:
         shapes = np.array([a.shape for _, a, _, _, _ in entries], dtype=np.int64).reshape(-1, 2)
         flat = np.concatenate([a.ravel() for _, a, _, _, _ in entries]) if entries else np.zeros(0, np.uint8)
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
         np.savez_compressed(tmp, version=_CACHE_VERSION, key=key, flat=flat, shapes=shapes,
                  classes=np.array([e[0] for e in entries], dtype=np.int64),
                  sources=np.array([e[2] for e in entries], dtype=str),
