@@ -16,7 +16,7 @@ or (H, W, 4) RGBA (alpha passes through); networks see floats in ``[0, 1]``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -35,10 +35,18 @@ class RestorationError(ValueError):
 
 @dataclass(frozen=True)
 class DamageMap:
-    """Per-pixel damage probability (float32, H x W) and the dilated binary mask."""
+    """Per-pixel damage probability (float32, H x W) and the dilated binary mask.
+
+    ``polarity`` is the film polarity the detection assumed (decided when asked for
+    ``auto``), ``flagged`` the share of pixels above the threshold under each polarity
+    tried (at the detector's scale), ``factor`` the resampling to the detector's scale.
+    """
 
     probability: np.ndarray
     mask: np.ndarray
+    polarity: str = "negative"
+    flagged: dict[str, float] = field(default_factory=dict)
+    factor: float = 1.0
 
 
 def value_scale(image: np.ndarray) -> float:
@@ -85,6 +93,17 @@ def dilate_mask(mask: np.ndarray, radius: int) -> np.ndarray:
     return cv2.dilate(m, k).astype(bool)
 
 
+#: Film polarities a detector can be told; ``auto`` decides from the image.
+POLARITIES = ("negative", "positive", "auto")
+#: The long edge of a 35 mm frame, in mm (the default scale of a scan: its long side spans it).
+FRAME_LONG_MM = 35.0
+
+
+def frame_px_per_mm(shape: tuple[int, ...], frame_long_mm: float = FRAME_LONG_MM) -> float:
+    """The scale of a scan of a whole frame: its long side over the frame's long edge."""
+    return max(shape[0], shape[1]) / float(frame_long_mm)
+
+
 def detect_damage(
     image: np.ndarray,
     model: UNet,
@@ -96,25 +115,62 @@ def detect_damage(
     batch_size: int = 8,
     device: str | torch.device = "cpu",
     progress: ProgressFn | None = None,
+    polarity: str = "negative",
+    px_per_mm: float | None = None,
 ) -> DamageMap:
     """Damage probability of every pixel by a segmentation U-Net, and the dilated mask.
 
     The sigmoid probabilities of overlapping tiles are blended with a Hann
     window; ``mask = dilate(probability > threshold, dilate)``.
+
+    A detector with a canonical scale (``model.config.canonical_px_per_mm``) sees the
+    scan resampled to that scale (``px_per_mm``: the scan's own, default a whole
+    35 mm frame, :func:`frame_px_per_mm`); its probabilities are brought back to the
+    scan's size, and ``dilate`` is in canonical pixels. A light-damage detector
+    (``model.config.light_damage``) sees positive film inverted; ``polarity="auto"``
+    runs both and keeps the polarity under which the detector finds more damage
+    (:attr:`DamageMap.polarity` says which, :attr:`DamageMap.flagged` both shares).
     """
     scale = value_scale(image)
     if not 0.0 < threshold < 1.0:
         raise RestorationError(f"threshold must be in (0, 1), got {threshold}")
     if model.config.task != "segmentation" or model.config.out_channels != 1:
         raise RestorationError("detect_damage needs a segmentation U-Net with one output channel")
+    if polarity not in POLARITIES:
+        raise RestorationError(f"polarity must be one of {POLARITIES}, got {polarity!r}")
+    if px_per_mm is not None and not px_per_mm > 0:
+        raise RestorationError(f"px_per_mm must be positive, got {px_per_mm!r}")
+    cfg = model.config
     colour = _colour(image)
     c_img = 1 if colour.ndim == 2 else colour.shape[2]
     model = model.to(device).eval()
-    fn = _with_channels(lambda x: torch.sigmoid(model(x)), c_img, model.config.in_channels)
-    prob = run_tiled(colour, fn, tile=tile, overlap=overlap, batch_size=batch_size, scale=scale,
-                     out_channels=1, device=device, progress=progress)
-    prob = prob.reshape(image.shape[:2])
-    return DamageMap(prob, dilate_mask(prob > threshold, dilate))
+    fn = _with_channels(lambda x: torch.sigmoid(model(x)), c_img, cfg.in_channels)
+    h, w = image.shape[:2]
+    factor = 1.0
+    if cfg.canonical_px_per_mm:
+        native = px_per_mm or frame_px_per_mm(image.shape)
+        factor = cfg.canonical_px_per_mm / native
+    seen = colour
+    if abs(factor - 1.0) > 1e-6:
+        size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        seen = cv2.resize(colour, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    if not cfg.light_damage:
+        tried = ["negative" if polarity == "auto" else polarity]
+    else:
+        tried = ["negative", "positive"] if polarity == "auto" else [polarity]
+    probs: dict[str, np.ndarray] = {}
+    for k, pol in enumerate(tried):
+        view = seen if not (cfg.light_damage and pol == "positive") else np.asarray(scale, seen.dtype) - seen
+        part = None if progress is None else (lambda d, t, k=k: progress(k * t + d, len(tried) * t))
+        probs[pol] = run_tiled(view, fn, tile=tile, overlap=overlap, batch_size=batch_size, scale=scale,
+                               out_channels=1, device=device, progress=part).reshape(seen.shape[:2])
+    flagged = {pol: float((p > threshold).mean()) for pol, p in probs.items()}
+    chosen = max(flagged, key=lambda pol: (flagged[pol], pol == "negative"))
+    prob = probs[chosen]
+    if prob.shape != (h, w):
+        prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+    radius = round(dilate / factor) if factor < 1 else dilate
+    return DamageMap(prob, dilate_mask(prob > threshold, radius), chosen, flagged, factor)
 
 
 def restore_masked(

@@ -46,6 +46,11 @@ class UNetConfig:
     depth: int = 3
     task: str = "segmentation"
     gated: bool = False
+    #: A detector trained at one scale: scans are resampled to this many px per mm of film before it
+    #: runs (0: it runs at the scan's own resolution, as detectors trained before this field did).
+    canonical_px_per_mm: float = 0.0
+    #: A detector that sees damage as light (negative film): positive film is inverted before it.
+    light_damage: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -57,6 +62,10 @@ class UNetConfig:
         for name in ("in_channels", "out_channels", "base", "depth"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not isinstance(self.canonical_px_per_mm, (int, float)) or self.canonical_px_per_mm < 0:
+            raise ValueError(f"canonical_px_per_mm must be >= 0, got {self.canonical_px_per_mm!r}")
+        if (self.canonical_px_per_mm or self.light_damage) and self.task != "segmentation":
+            raise ValueError("only a segmentation U-Net has a canonical scale or a damage polarity")
         if self.task == "restoration" and self.in_channels != self.out_channels:
             raise ValueError("a restoration U-Net needs in_channels == out_channels (residual output)")
 
