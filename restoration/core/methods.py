@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from .filters import dust_and_scratches
-from .pipeline import ProgressFn, detect_damage, inpaint_torchscript, restore_direct, restore_masked, value_scale
+from .pipeline import (POLARITIES, ProgressFn, detect_damage, frame_px_per_mm, inpaint_torchscript, restore_direct,
+                       restore_masked, value_scale)
 from .unet import load_model
 
 #: ``report(current, 1000, message)``: per-mille progress over a method's stages, with a
@@ -46,8 +47,11 @@ KINDS = ("filter", "blind", "segmentation+inpainting")
 DEFAULT_METHOD = "unet-grain"
 SEGMENTATION_WEIGHTS = "segmentation-default.pt"
 RESTORATION_WEIGHTS = "restoration-default.pt"
-_DETECT = {"threshold": 0.5, "dilate": 2, "batch_size": 8}
-_DETECT_LIMITS = {"threshold": (0.001, 0.999), "dilate": (0, 64), "batch_size": (1, 256), "seed": (0, 2**32 - 1)}
+#: ``polarity``: the film's (``negative``: damage light, ``positive``: slides, damage dark, ``auto``: decided
+#: from the image); ``px_per_mm``: the scan's scale (0: the long side spans a 35 mm frame).
+_DETECT = {"threshold": 0.5, "dilate": 2, "batch_size": 8, "polarity": "auto", "px_per_mm": 0.0}
+_DETECT_LIMITS = {"threshold": (0.001, 0.999), "dilate": (0, 64), "batch_size": (1, 256), "seed": (0, 2**32 - 1),
+                  "polarity": POLARITIES, "px_per_mm": (0.0, 10000.0)}
 
 
 class MethodError(ValueError):
@@ -184,11 +188,14 @@ def _stages(progress: ReportFn | None, share: float, offset: float, stage: str,
 def _detect(image: np.ndarray, seg_path: Path, opts: Mapping[str, Any], progress: ReportFn | None,
             device: str, share: float) -> tuple[np.ndarray, dict[str, Any]]:
     model, card = _model(seg_path)
+    px_per_mm = opts["px_per_mm"] or frame_px_per_mm(image.shape)
     damage = detect_damage(image, model, threshold=opts["threshold"], dilate=opts["dilate"],
-                           batch_size=opts["batch_size"], device=device,
-                           progress=_stages(progress, share, 0.0, "detecting damage"))
+                           batch_size=opts["batch_size"], device=device, polarity=opts["polarity"],
+                           px_per_mm=px_per_mm, progress=_stages(progress, share, 0.0, "detecting damage"))
     return damage.mask, {"segmentation_weights": str(seg_path), "segmentation_card": card,
-                         "damaged_share": float(damage.mask.mean())}
+                         "damaged_share": float(damage.mask.mean()), "polarity": damage.polarity,
+                         "polarity_asked": opts["polarity"], "flagged_by_polarity": damage.flagged,
+                         "px_per_mm": round(px_per_mm, 3)}
 
 
 def _filter_runner(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
@@ -270,7 +277,7 @@ def get_methods(*, weights_dir: str | Path | None = None,
                _direct_runner(rest), lambda: _missing(rest, "restoration weights"),
                {"change_threshold": (0.0, 1.0), "dilate": (0, 64), "batch_size": (1, 256)}),
         Method("lama", "U-Net damage mask + LaMa", "segmentation+inpainting", True, False,
-               {"threshold": 0.5, "dilate": 2, "batch_size": 8, "tile": 512},
+               {**_DETECT, "tile": 512},
                _lama_runner(seg, lama), lama_check, {**_DETECT_LIMITS, "tile": (64, 4096)}),
     ]
     return {m.name: m for m in methods}
