@@ -18,12 +18,29 @@ class Command(BaseCommand):
         parser.add_argument("--method", default=None, help="See `python manage.py list_methods`.")
         parser.add_argument("--mask-out", type=Path)
         parser.add_argument("--device", help="cpu or cuda (default: a GPU when there is one)")
+        parser.add_argument("--polarity", choices=("negative", "positive", "auto"),
+                            help="the film's: negative (damage light), positive (slides, damage dark) or auto "
+                                 "(decided from the image; the default of detecting methods)")
+        parser.add_argument("--px-per-mm", type=float,
+                            help="the scan's scale in pixels per mm of film (default: its long side spans 35 mm)")
+        parser.add_argument("--frame-mm", type=float,
+                            help="the long edge of the film frame in mm (35 for 35 mm film, 56 for 6x6, ...)")
+        parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                            help="any other option of the method (see list_methods), e.g. threshold=0.6")
 
-    def handle(self, *args, input: Path, out: Path, method, mask_out, device, **options):
+    def handle(self, *args, input: Path, out: Path, method, mask_out, device, polarity, px_per_mm, frame_mm,
+               option, **options):
         try:
             image = read_image(input, max_pixels=settings.MAX_IMAGE_PIXELS)
+            opts = _parse_options(option)
+            if polarity:
+                opts["polarity"] = polarity
+            if px_per_mm is not None or frame_mm is not None:
+                if px_per_mm is not None and frame_mm is not None:
+                    raise CommandError("give --px-per-mm or --frame-mm, not both")
+                opts["px_per_mm"] = px_per_mm if px_per_mm is not None else max(image.shape[:2]) / frame_mm
             result = restore_image(
-                image, method=method, device=device,
+                image, method=method, device=device, options=opts,
                 progress=lambda i, n, msg: self.stderr.write(f"\r{100 * i // n:3d}% {msg:<48}", ending=""))
             self.stderr.write("")
             write_image(out, result.image)
@@ -32,5 +49,29 @@ class Command(BaseCommand):
         except (ImageError, MethodError, MethodUnavailable, ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         share = float((result.mask > 0).mean())
+        facts = [f"polarity {result.info['polarity']}" + (" (auto)" if result.info.get("polarity_asked") == "auto"
+                                                          else "")] if "polarity" in result.info else []
+        review = result.info.get("components")
+        if review:
+            dropped = ", ".join(f"{n} {why}" for why, n in sorted(review["dropped"].items())) or "none"
+            facts.append(f"components kept {review['kept']}, dropped {sum(review['dropped'].values())} ({dropped})")
         self.stdout.write(f"{out}: {result.info['method']} on {result.info['device']}, "
-                          f"{share:.3%} of pixels found damaged")
+                          f"{share:.3%} of pixels found damaged" + "".join(f"; {f}" for f in facts))
+
+
+def _parse_options(pairs: list[str]) -> dict:
+    """``NAME=VALUE`` pairs as method options: numbers become int or float, the rest stay strings."""
+    opts: dict = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise CommandError(f"--option needs NAME=VALUE, got {pair!r}")
+        for cast in (int, float):
+            try:
+                opts[name] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            opts[name] = value
+    return opts
