@@ -220,3 +220,33 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
     }
     path = save_model(out, net.cpu(), card=card)
     return DetectorResult(path, card, history)
+
+
+def training_pictures(paths: Sequence[str | Path], *, long_side: int = 1600, val_every: int = 10,
+                      ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Read clean pictures as uint8 RGB (long side at most ``long_side``) and set every ``val_every``-th apart.
+
+    The pictures set apart validate the training (model selection); held-out *sources*, which
+    training never sees, are for the benchmark (``benchmarks/detection_proxy.py``), not for this.
+    """
+    import cv2
+
+    from imaging.io import read_image
+
+    if val_every < 2:
+        raise ValueError(f"val_every must be at least 2, got {val_every}")
+    train, val = [], []
+    for i, path in enumerate(sorted(str(p) for p in paths)):
+        image = read_image(path)
+        if image.dtype == np.uint16:
+            image = (image >> 8).astype(np.uint8)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        image = np.ascontiguousarray(image[..., :3])
+        f = long_side / max(image.shape[:2])
+        if f < 1:
+            image = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        (val if i % val_every == val_every - 1 else train).append(image)
+    if not train or not val:
+        raise ValueError(f"need at least {val_every} pictures to train and validate, got {len(paths)}")
+    return train, val
