@@ -144,3 +144,77 @@ def training_run(*, job, progress=None) -> dict:
                    device="cuda" if torch.cuda.is_available() else "cpu", on_epoch=on_epoch, progress=progress)
     record = trained_model_register(name=p["name"], kind=p["kind"], weights_path=result.path, user=job.owner, job=job)
     return {"model_id": record.pk, "weights": str(result.path), "history": history}
+
+
+def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", steps: int = 1500,
+                   batch_size: int = 16, lr: float = 2e-3, crop: int = 192, base: int = 8, depth: int = 5,
+                   eval_every: int = 100, seed: int = 0, device: str | None = None, init=None, on_eval=None,
+                   progress=None):
+    """Train the damage detector from the training split of a clean corpus (see ``train_detector``)."""
+    import torch
+
+    from restoration.core.corpus import load_corpus
+    from restoration.core.detector_training import DetectorRecipe, default_arch, train_detector, training_pictures
+    from restoration.core.realism import SampleSettings
+    from synthesis import services as synthesis_services
+    from synthesis.selectors import damage_model_lookup
+
+    record = damage_model_lookup(model_ref)
+    if record is None:
+        raise ValueError(f"No damage model {model_ref!r}: fit one first (fit_damage_model, or seed_demo).")
+    items = load_corpus(corpus_dir, split="train")
+    train, val = training_pictures([i.path for i in items])
+    settings_ = SampleSettings(size=crop)
+    arch = default_arch(settings_.canonical_px_per_mm)
+    arch = type(arch)(**{**arch.__dict__, "base": base, "depth": depth})
+    recipe = DetectorRecipe(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, seed=seed,
+                            sample=settings_)
+    kinds: dict[str, int] = {}
+    for item in items:
+        kinds[f"{item.source}/{item.kind}"] = kinds.get(f"{item.source}/{item.kind}", 0) + 1
+    return train_detector(photos=train, val_photos=val, model=damage_model_core(record),
+                          bank=synthesis_services.artefact_bank(), out=out, recipe=recipe, arch=arch,
+                          device=device or ("cuda" if torch.cuda.is_available() else "cpu"), init=init,
+                          data={"corpus": str(Path(corpus_dir).resolve()), "split": "train",
+                                "pictures": {"train": len(train), "val": len(val)}, "by_source_kind": kinds,
+                                "damage_model": f"{record.name} v{record.version}"},
+                          on_eval=on_eval, progress=progress)
+
+
+def detector_training_start(*, name: str, corpus_dir: str, steps: int = 1500, seed: int = 0, user=None):
+    """Queue detector training (``gpu`` queue) that registers the detector as ``name`` when it finishes."""
+    from restoration.core.corpus import load_corpus
+
+    if not name.strip():
+        raise ValueError("Give the model a name.")
+    if TrainedModel.objects.filter(name=name).exists():
+        raise ValueError(f"A model named {name!r} exists already.")
+    if not 1 <= steps <= 1_000_000:
+        raise ValueError("Steps must be between 1 and 1,000,000.")
+    load_corpus(corpus_dir, split="train")  # a clear error now rather than in the worker
+    from . import tasks
+
+    job = job_services.job_create(kind="train.detector", owner=user, queue="gpu",
+                                  params={"name": name, "corpus_dir": str(corpus_dir), "steps": steps, "seed": seed})
+    job_services.job_enqueue(job=job, task=tasks.train_detector)
+    return job
+
+
+def detector_training_run(*, job, progress=None) -> dict:
+    """Train the detector as the job's parameters say, logging each evaluation on the job; register it."""
+    from jobs.models import Job
+
+    p = job.params
+    out = Path(settings.MEDIA_ROOT) / "models" / f"{p['name']}.pt"
+    history: list[dict] = []
+
+    def on_eval(ev) -> None:
+        history.append({"step": ev.step, "loss": ev.train_loss, **ev.val})
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in ev.val.items())
+        Job.objects.filter(pk=job.pk).update(message=f"step {ev.step}: {scores}"[:500], result={"history": history})
+
+    result = detector_train(corpus_dir=p["corpus_dir"], out=out, steps=p["steps"], seed=p["seed"],
+                            eval_every=max(1, min(100, p["steps"] // 5)), on_eval=on_eval, progress=progress)
+    record = trained_model_register(name=p["name"], kind="segmentation", weights_path=result.path, user=job.owner,
+                                    job=job)
+    return {"model_id": record.pk, "weights": str(result.path), "history": history}

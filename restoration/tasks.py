@@ -16,3 +16,8 @@ def restoration_run(*, job, progress) -> dict:
 @job_task(name="restoration.train_model", queue="gpu")
 def train_model(*, job, progress) -> dict:
     return services.training_run(job=job, progress=progress)
+
+
+@job_task(name="restoration.train_detector", queue="gpu")
+def train_detector(*, job, progress) -> dict:
+    return services.detector_training_run(job=job, progress=progress)

@@ -26,11 +26,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.model import DamageModel
 
-from .losses import segmentation_loss
+from .losses import dice_loss
 from .realism import Sample, SampleSettings, make_sample
 from .unet import UNet, UNetConfig, load_model, save_model
 
@@ -48,6 +49,9 @@ class DetectorRecipe:
     eval_every: int = 100
     val_samples: int = 96
     seed: int = 0
+    #: Weight of damage pixels in the cross-entropy: damage is a fraction of a per cent of the pixels, and
+    #: without it a small network settles on flagging nothing (seen at 0.6% damage: IoU 0 from step 160 on).
+    pos_weight: float = 10.0
     sample: SampleSettings = field(default_factory=lambda: SampleSettings(size=192))
 
     def __post_init__(self) -> None:
@@ -77,6 +81,12 @@ def default_arch(canonical_px_per_mm: float) -> UNetConfig:
     """The shipped CPU recipe's network: base 8, depth 5 (receptive field above 300 px at the canonical scale)."""
     return UNetConfig(in_channels=3, out_channels=1, base=8, depth=5, task="segmentation",
                       canonical_px_per_mm=float(canonical_px_per_mm), light_damage=True)
+
+
+def detector_loss(logits: torch.Tensor, target: torch.Tensor, *, pos_weight: float) -> torch.Tensor:
+    """Cross-entropy with damage pixels weighted ``pos_weight``, plus soft Dice over the batch."""
+    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.tensor(pos_weight, device=logits.device))
+    return bce + dice_loss(logits, target)
 
 
 def _tensor(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,7 +199,7 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
         xb, yb = _augment(*_tensor(batch), rng)
         net.train()
         opt.zero_grad(set_to_none=True)
-        loss = segmentation_loss(net(xb.to(device)), yb.to(device))
+        loss = detector_loss(net(xb.to(device)), yb.to(device), pos_weight=recipe.pos_weight)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
@@ -210,7 +220,7 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
     net.load_state_dict(state)
     card = {
         "task": "segmentation", "trainer": "detector (fresh realistic samples, restoration.core.realism)",
-        "loss": "bce+dice", "recipe": {**asdict(replace(recipe, sample=settings))},
+        "loss": f"bce (pos_weight {recipe.pos_weight})+dice", "recipe": {**asdict(replace(recipe, sample=settings))},
         "arch": asdict(arch), "data": data or {}, "val_samples": int(len(val_x)),
         "selected_step": history[chosen].step, "selected_by": "iou", "val": history[chosen].val,
         "history": [asdict(h) for h in history], "steps": recipe.steps,

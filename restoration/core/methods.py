@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from .filters import dust_and_scratches
-from .pipeline import (POLARITIES, ProgressFn, detect_damage, frame_px_per_mm, inpaint_torchscript, restore_direct,
+from .harm import DEFAULT_SENSITIVITY, apply_review, review_components
+from .pipeline import (POLARITIES, DamageMap, ProgressFn, detect_damage, frame_px_per_mm, inpaint_torchscript, restore_direct,
                        restore_masked, value_scale)
 from .unet import load_model
 
@@ -49,9 +50,11 @@ SEGMENTATION_WEIGHTS = "segmentation-default.pt"
 RESTORATION_WEIGHTS = "restoration-default.pt"
 #: ``polarity``: the film's (``negative``: damage light, ``positive``: slides, damage dark, ``auto``: decided
 #: from the image); ``px_per_mm``: the scan's scale (0: the long side spans a 35 mm frame).
-_DETECT = {"threshold": 0.5, "dilate": 2, "batch_size": 8, "polarity": "auto", "px_per_mm": 0.0}
+#: ``review``/``sensitivity``: the do-no-harm review of each repaired component (:mod:`.harm`; higher keeps more).
+_DETECT = {"threshold": 0.5, "dilate": 2, "batch_size": 8, "polarity": "auto", "px_per_mm": 0.0,
+           "review": True, "sensitivity": DEFAULT_SENSITIVITY}
 _DETECT_LIMITS = {"threshold": (0.001, 0.999), "dilate": (0, 64), "batch_size": (1, 256), "seed": (0, 2**32 - 1),
-                  "polarity": POLARITIES, "px_per_mm": (0.0, 10000.0)}
+                  "polarity": POLARITIES, "px_per_mm": (0.0, 10000.0), "sensitivity": (0.0, 1.0)}
 
 
 class MethodError(ValueError):
@@ -186,13 +189,13 @@ def _stages(progress: ReportFn | None, share: float, offset: float, stage: str,
 
 
 def _detect(image: np.ndarray, seg_path: Path, opts: Mapping[str, Any], progress: ReportFn | None,
-            device: str, share: float) -> tuple[np.ndarray, dict[str, Any]]:
+            device: str, share: float) -> tuple[DamageMap, dict[str, Any]]:
     model, card = _model(seg_path)
     px_per_mm = opts["px_per_mm"] or frame_px_per_mm(image.shape)
     damage = detect_damage(image, model, threshold=opts["threshold"], dilate=opts["dilate"],
                            batch_size=opts["batch_size"], device=device, polarity=opts["polarity"],
                            px_per_mm=px_per_mm, progress=_stages(progress, share, 0.0, "detecting damage"))
-    return damage.mask, {"segmentation_weights": str(seg_path), "segmentation_card": card,
+    return damage, {"segmentation_weights": str(seg_path), "segmentation_card": card,
                          "damaged_share": float(damage.mask.mean()), "polarity": damage.polarity,
                          "polarity_asked": opts["polarity"], "flagged_by_polarity": damage.flagged,
                          "px_per_mm": round(px_per_mm, 3)}
@@ -204,11 +207,25 @@ def _filter_runner(image, *, opts, progress, device) -> RestorationResult:  # no
     return RestorationResult(restored, _u8_mask(mask))
 
 
+def _reviewed(image: np.ndarray, restored: np.ndarray, damage: DamageMap, opts: Mapping[str, Any],
+              info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Do no harm: keep only the repairs of components that look like damage (:mod:`.harm`)."""
+    if not opts["review"]:
+        return restored, damage.mask, info
+    report = review_components(image, restored, damage.mask, polarity=damage.polarity, px_per_mm=info["px_per_mm"],
+                               sensitivity=opts["sensitivity"], probability=damage.probability)
+    summary = report.summary()
+    info = {**info, "components": summary, "detected_share": info["damaged_share"],
+            "damaged_share": float(report.kept_mask.mean())}
+    return apply_review(image, restored, report), report.kept_mask, info
+
+
 def _inpaint_runner(seg_path: Path, how: str) -> Callable[..., RestorationResult]:
     def run(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
-        mask, info = _detect(image, seg_path, opts, progress, device, 0.8)
-        restored = restore_masked(image, mask, method=how, seed=opts.get("seed", 0),
+        damage, info = _detect(image, seg_path, opts, progress, device, 0.8)
+        restored = restore_masked(image, damage.mask, method=how, seed=opts.get("seed", 0),
                                   progress=_stages(progress, 0.2, 0.8, f"inpainting ({how})", "block"))
+        restored, mask, info = _reviewed(image, restored, damage, opts, info)
         return RestorationResult(restored, _u8_mask(mask), info)
     return run
 
@@ -233,10 +250,11 @@ def _torchscript(path: str, mtime_ns: int) -> torch.jit.ScriptModule:
 
 def _lama_runner(seg_path: Path, lama_path: Path | None) -> Callable[..., RestorationResult]:
     def run(image, *, opts, progress, device) -> RestorationResult:  # noqa: ANN001
-        mask, info = _detect(image, seg_path, opts, progress, device, 0.5)
+        damage, info = _detect(image, seg_path, opts, progress, device, 0.5)
         module = _torchscript(str(lama_path), lama_path.stat().st_mtime_ns).to(device)
-        restored = inpaint_torchscript(image, mask, module, tile=opts["tile"], device=device,
+        restored = inpaint_torchscript(image, damage.mask, module, tile=opts["tile"], device=device,
                                        progress=_stages(progress, 0.5, 0.5, "inpainting (LaMa)"))
+        restored, mask, info = _reviewed(image, restored, damage, opts, info)
         return RestorationResult(restored, _u8_mask(mask), {**info, "lama": str(lama_path)})
     return run
 

@@ -43,8 +43,9 @@ from synthesis.core.render import render_overlay
 CANONICAL_PX_PER_MM = 60.0
 #: Native scales a user brings: a web-sized full frame to a 4,000 dpi scan.
 SCALE_RANGE = (30.0, 160.0)
-#: Alpha of the (resampled) overlay at and above which a canonical pixel is damage.
-MASK_ALPHA = 0.15
+#: Alpha of the (resampled, opacity-scaled) overlay at and above which a canonical pixel is damage: fainter
+#: pixels change the picture by less than its grain, and labelling them taught a small network to flag nothing.
+MASK_ALPHA = 0.35
 
 
 @dataclass(frozen=True)

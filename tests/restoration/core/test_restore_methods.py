@@ -105,7 +105,8 @@ def test_mask_methods_return_outside_mask_bit_identical(dtype, name, weights_dir
     image = _scan(dtype, (200, 300, 3))
     t = _quantile_threshold(image, weights_dir, 0.95)
     # when
-    result = restore_image(image, method=name, options={"threshold": t, "dilate": 1}, weights_dir=weights_dir)
+    result = restore_image(image, method=name, options={"threshold": t, "dilate": 1, "review": False},
+                           weights_dir=weights_dir)
     # then
     mask = result.mask > 0
     assert result.image.dtype == dtype and result.image.shape == image.shape
@@ -113,6 +114,25 @@ def test_mask_methods_return_outside_mask_bit_identical(dtype, name, weights_dir
     assert 0.06 < mask.mean() < 0.8
     assert np.array_equal(result.image[~mask], image[~mask])
     assert result.info["method"] == name and result.info["segmentation_card"]["note"] == "random test weights"
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_reviewed_repair_changes_only_the_kept_components(dtype, weights_dir):
+    # given: the same random detector, with the do-no-harm review on (the default)
+    image = _scan(dtype, (200, 300, 3))
+    t = _quantile_threshold(image, weights_dir, 0.95)
+    # when
+    result = restore_image(image, method="unet-grain", options={"threshold": t, "dilate": 1}, weights_dir=weights_dir)
+    unreviewed = restore_image(image, method="unet-grain", options={"threshold": t, "dilate": 1, "review": False},
+                               weights_dir=weights_dir)
+    # then: the review reports its decisions, keeps a subset of the detected pixels, and every pixel outside
+    # the kept components is the input's, bit for bit
+    review = result.info["components"]
+    assert review["kept"] + sum(review["dropped"].values()) > 0
+    kept, detected = result.mask > 0, unreviewed.mask > 0
+    assert not (kept & ~detected).any() and kept.sum() < detected.sum()
+    assert result.info["detected_share"] == pytest.approx(detected.mean())
+    assert np.array_equal(result.image[~kept], image[~kept])
 
 
 def test_dust_scratches_method_and_options(weights_dir):
@@ -178,7 +198,7 @@ def test_lama_method_with_a_torchscript_file(weights_dir, dtype, monkeypatch):
     image = _scan(dtype, (200, 300, 3))
     t = _quantile_threshold(image, weights_dir, 0.5)
     result = restore_image(image, method="lama", lama_path=path, weights_dir=weights_dir,
-                           options={"threshold": t, "dilate": 0, "tile": 128})
+                           options={"threshold": t, "dilate": 0, "tile": 128, "review": False})
     mask = result.mask > 0
     half = np.iinfo(dtype).max / 2
     assert mask.any() and np.array_equal(result.image[~mask], image[~mask])

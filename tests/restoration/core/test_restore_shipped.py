@@ -38,7 +38,10 @@ def test_shipped_weights_repair_held_out_damage(name):
     assert method.available(), method.reason_unavailable
     for seed, value in ((424_242, 255), (434_343, 0)):
         clean, damaged, truth = damaged_scene(seed=seed, value=value)
-        result = method.run(damaged, device="cpu")
+        # the damage has the sizes of a 4K scan's (4944 px over 35 mm); white is negative film's, black a slide's
+        options = {"px_per_mm": 4944 / 35, "polarity": "negative" if value else "positive"} \
+            if method.kind != "blind" else {}
+        result = method.run(damaged, device="cpu", options=options)
         gain = psnr(clean, result.image) - psnr(clean, damaged)
         assert gain > 3.0, f"{name}: {gain:+.2f} dB on seed {seed}"
         # found most of the damage, and changed nothing outside its mask
