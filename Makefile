@@ -7,11 +7,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null)
 
-.PHONY: run test setup install frontend migrate static demo worker web browser bench clean help
+.PHONY: run test setup install frontend migrate static demo worker web browser corpus bench clean help
 
 help:
 	@echo "make run    - install, build, migrate, load demo content, start web server + Celery worker"
 	@echo "make test   - the same set-up, then the whole test suite (unit, database, Celery, browser)"
+	@echo "make corpus - install Debian's wallpapers and fonts, write the clean detector corpus to var/corpus"
 	@echo "make bench  - run the benchmarks under benchmarks/"
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt
@@ -43,6 +44,17 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium"; fi; }
+
+# Debian's wallpapers and fonts (installed when root, else the sudo command is printed), then the clean
+# corpus of photographs and hard negatives under var/corpus (resumable; CORPUS_ARGS go to the command).
+CORPUS_PACKAGES := plasma-workspace-wallpapers gnome-backgrounds mate-backgrounds ukui-wallpapers \
+	lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 fonts-dejavu-core fonts-liberation fonts-freefont-ttf
+corpus: install
+	@missing=$$(for p in $(CORPUS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done | xargs); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "The corpus needs Debian's $$missing: sudo apt-get install -y $$missing"; fi; fi
+	$(PY) manage.py prepare_clean_corpus --out var/corpus $(CORPUS_ARGS)
 
 run: demo
 	HOST=$(HOST) PORT=$(PORT) scripts/run-dev

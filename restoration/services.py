@@ -1,6 +1,7 @@
 """Writes of the restoration app: submit a scan, run a method over it, train networks."""
 from __future__ import annotations
 
+from dataclasses import replace
 import json
 from pathlib import Path
 
@@ -155,7 +156,6 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
 
     from restoration.core.corpus import load_corpus
     from restoration.core.detector_training import DetectorRecipe, default_arch, train_detector, training_pictures
-    from restoration.core.realism import SampleSettings
     from synthesis import services as synthesis_services
     from synthesis.selectors import damage_model_lookup
 
@@ -164,7 +164,7 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
         raise ValueError(f"No damage model {model_ref!r}: fit one first (fit_damage_model, or seed_demo).")
     items = load_corpus(corpus_dir, split="train")
     train, val = training_pictures([i.path for i in items])
-    settings_ = SampleSettings(size=crop)
+    settings_ = replace(DetectorRecipe().sample, size=crop)
     arch = default_arch(settings_.canonical_px_per_mm)
     arch = type(arch)(**{**arch.__dict__, "base": base, "depth": depth})
     recipe = DetectorRecipe(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, seed=seed,
@@ -172,7 +172,7 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
     kinds: dict[str, int] = {}
     for item in items:
         kinds[f"{item.source}/{item.kind}"] = kinds.get(f"{item.source}/{item.kind}", 0) + 1
-    return train_detector(photos=train, val_photos=val, model=damage_model_core(record),
+    return train_detector(photos=train, val_photos=val, model=synthesis_services.damage_model_core(record),
                           bank=synthesis_services.artefact_bank(), out=out, recipe=recipe, arch=arch,
                           device=device or ("cuda" if torch.cuda.is_available() else "cpu"), init=init,
                           data={"corpus": str(Path(corpus_dir).resolve()), "split": "train",

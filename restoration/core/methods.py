@@ -51,9 +51,10 @@ RESTORATION_WEIGHTS = "restoration-default.pt"
 #: ``polarity``: the film's (``negative``: damage light, ``positive``: slides, damage dark, ``auto``: decided
 #: from the image); ``px_per_mm``: the scan's scale (0: the long side spans a 35 mm frame).
 #: ``review``/``sensitivity``: the do-no-harm review of each repaired component (:mod:`.harm`; higher keeps more).
-_DETECT = {"threshold": 0.5, "dilate": 2, "batch_size": 8, "polarity": "auto", "px_per_mm": 0.0,
+#: ``threshold`` 0: the detector's own operating point (its card's ``threshold``, chosen on validation), else 0.5.
+_DETECT = {"threshold": 0.0, "dilate": 2, "batch_size": 8, "polarity": "auto", "px_per_mm": 0.0,
            "review": True, "sensitivity": DEFAULT_SENSITIVITY}
-_DETECT_LIMITS = {"threshold": (0.001, 0.999), "dilate": (0, 64), "batch_size": (1, 256), "seed": (0, 2**32 - 1),
+_DETECT_LIMITS = {"threshold": (0.0, 0.999), "dilate": (0, 64), "batch_size": (1, 256), "seed": (0, 2**32 - 1),
                   "polarity": POLARITIES, "px_per_mm": (0.0, 10000.0), "sensitivity": (0.0, 1.0)}
 
 
@@ -192,10 +193,11 @@ def _detect(image: np.ndarray, seg_path: Path, opts: Mapping[str, Any], progress
             device: str, share: float) -> tuple[DamageMap, dict[str, Any]]:
     model, card = _model(seg_path)
     px_per_mm = opts["px_per_mm"] or frame_px_per_mm(image.shape)
-    damage = detect_damage(image, model, threshold=opts["threshold"], dilate=opts["dilate"],
+    threshold = opts["threshold"] or float(card.get("threshold", 0.5))
+    damage = detect_damage(image, model, threshold=threshold, dilate=opts["dilate"],
                            batch_size=opts["batch_size"], device=device, polarity=opts["polarity"],
                            px_per_mm=px_per_mm, progress=_stages(progress, share, 0.0, "detecting damage"))
-    return damage, {"segmentation_weights": str(seg_path), "segmentation_card": card,
+    return damage, {"segmentation_weights": str(seg_path), "segmentation_card": card, "threshold": threshold,
                          "damaged_share": float(damage.mask.mean()), "polarity": damage.polarity,
                          "polarity_asked": opts["polarity"], "flagged_by_polarity": damage.flagged,
                          "px_per_mm": round(px_per_mm, 3)}

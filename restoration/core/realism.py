@@ -13,8 +13,10 @@ this module reproduces, each sampled from a seeded generator:
   the full range in the mid-tones of the authentic development frame, 0.002 to
   0.06 over its blocks), added at the native scale;
 * **damage density as annotated**: the fitted damage model's own counts
-  (``damage_level`` 1; 0.2-2.6% of the pixels of the annotated frames), with
-  a share of crops that hold no damage at all;
+  (``damage_level`` 1), or a level drawn log-uniformly from a range (``damage_level=(lo, hi)``; the
+  detector's recipe draws 1-8, which spans the 0.2-2.6% of damaged pixels of the annotated frames,
+  since at level 1 a 192 px crop holds about 0.12% damage and six crops in ten none), with a share of
+  crops that hold no damage at all;
 * **capture and delivery**: a slight blur and JPEG re-encoding at quality 70-95
   at the native scale;
 * **polarity**: the detector always sees damage as *light* (negative film);
@@ -64,9 +66,15 @@ class SampleSettings:
     blur_share: float = 0.5
     blur_sigma: tuple[float, float] = (0.3, 1.0)
     opacity: tuple[float, float] = (0.5, 1.0)
-    damage_level: float = 1.0
+    #: The damage model's density multiplier, or a ``(low, high)`` range drawn log-uniformly per sample.
+    damage_level: float | tuple[float, float] = 1.0
 
     def __post_init__(self) -> None:
+        ranged = isinstance(self.damage_level, tuple)
+        levels = self.damage_level if ranged else (self.damage_level,) * 2
+        if len(levels) != 2 or not (0 < levels[0] if ranged else 0 <= levels[0]) or not levels[0] <= levels[1] \
+                or not math.isfinite(levels[1]):
+            raise ValueError(f"damage_level must be > 0 or a range 0 < low <= high, got {self.damage_level}")
         if self.size < 32 or self.size % 8:
             raise ValueError(f"size must be a multiple of 8 of at least 32, got {self.size}")
         lo, hi = self.scale_range
@@ -147,8 +155,9 @@ def make_sample(photo: np.ndarray, model: DamageModel, bank: ArtefactBank, *, rn
     alpha = np.zeros((side, side), np.float32)
     if has_damage:
         frame = FrameGeometry(side, side, side / native, side / native)
+        level = log_uniform(rng, *s.damage_level) if isinstance(s.damage_level, tuple) else s.damage_level
         overlay = render_overlay(model, bank, width=side, height=side, frame=frame, seed=int(rng.integers(2**31)),
-                                 damage_level=s.damage_level, polarity="negative", device="cpu")
+                                 damage_level=level, polarity="negative", device="cpu")
         alpha = overlay.alpha.astype(np.float32) * np.float32(rng.uniform(*s.opacity))
     out = clean.astype(np.float32)
     out += (255.0 - out) * alpha[..., None]
