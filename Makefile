@@ -69,4 +69,4 @@ bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf var/broker var/test-broker var/staticfiles frontend/dist test-artifacts
+	rm -rf var/broker var/test-broker var/staticfiles frontend/dist frontend/dist-test test-artifacts

@@ -2,8 +2,10 @@
 
 The design bar: "a 16-bit 8000 x 5000 scan holding 5,000 polygons stays smooth
 to pan, zoom and edit in Chromium". This script opens the real editor bundle
-(``frontend/dist/annotate.js``, build it first with ``cd frontend && npm run
-build``) in Debian's Chromium through Playwright, on a page equivalent to
+in its test build (``frontend/dist-test/annotate.js``: the production bundle
+with the ``window.__annotator`` hooks it drives; build it first with ``cd
+frontend && npm run build``) in Debian's Chromium through Playwright, on a
+page equivalent to
 ``annotation/templates/annotation/scan_annotate.html`` served with a small
 read-only mock of the annotation API on ``127.0.0.1`` (no Django, no database;
 empty ``data-dzi-url``, so the viewer shows its grey stand-in and no tiles are
@@ -64,7 +66,7 @@ sys.path.insert(0, str(REPO))
 from annotation.core.geometry import validate_polygon  # noqa: E402
 from annotation.core.types import CLASS_COLOURS, CLASSES, Artefact  # noqa: E402
 
-DIST = REPO / "frontend" / "dist"
+DIST = REPO / "frontend" / "dist-test"  # the test build: the production bundles plus the hooks
 WIDTH, HEIGHT = 8000, 5000
 FULL_ID, EMPTY_ID = 1, 2
 #: Table 1 of the paper: count, mean and standard deviation of the area (um^2) per class.
@@ -177,7 +179,7 @@ def page_html(*, scan_id: int, name: str, width: int, height: int, user: str = "
 
 
 class MockServer:
-    """Static files from ``frontend/dist``, the annotation page and a read-only annotation API."""
+    """Static files from ``frontend/dist-test``, the annotation page and a read-only annotation API."""
 
     def __init__(self, scans: dict[int, list[dict]], *, width: int, height: int):
         self.pages, self.details, self.lists = {}, {}, {}

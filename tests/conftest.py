@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tests.support import STRICT, WorkerProcess, database_url_for, purge_broker, missing
+from tests.support import STRICT, WorkerProcess, database_url_for, frontend_build, missing, purge_broker
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # made by the tests themselves are still synchronous and safe.
@@ -80,6 +80,9 @@ def users(db):
 
 @pytest.fixture(scope="session")
 def browser():
+    from django.conf import settings
+
+    frontend_build(settings.FRONTEND_DIST)  # the test build, with the hooks the browser tests drive
     exe = shutil.which("chromium")
     if exe is None:
         missing("Debian's chromium is not installed (apt-get install -y chromium)")

@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+FRONTEND = ROOT / "frontend"
 STRICT = os.environ.get("FILMLAB_STRICT", "") in {"1", "true", "yes"}
 
 
@@ -44,6 +45,20 @@ def missing(reason: str):
     if STRICT:
         pytest.fail(f"{reason} (FILMLAB_STRICT=1 makes this a failure)", pytrace=False)
     pytest.skip(reason)
+
+
+def frontend_build(folder: Path) -> Path:
+    """``folder``, a build of ``frontend/build.mjs`` (``dist`` or ``dist-test``), checked to be there and current.
+
+    Fails, rather than letting the browser tests drive bundles older than ``frontend/src``.
+    """
+    stamp = folder / ".built"
+    sources = [FRONTEND / "build.mjs", FRONTEND / "package-lock.json", *(FRONTEND / "src").rglob("*")]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    if not stamp.is_file() or stamp.stat().st_mtime < newest:
+        state = "older than frontend/src" if stamp.is_file() else "not built"
+        pytest.fail(f"{folder} is {state}: run `cd frontend && npm run build`", pytrace=False)
+    return folder
 
 
 def database_url_for(settings_dict: dict) -> str:

@@ -123,7 +123,9 @@ USE_TZ = True
 # --- Static files and media ----------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
-FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+#: The built browser code (frontend/build.mjs). Inside pytest, its test build: the same bundles with the
+#: window.__* hooks the browser tests drive, which the production build leaves out.
+FRONTEND_DIST = BASE_DIR / "frontend" / ("dist-test" if TESTING else "dist")
 STATICFILES_DIRS = [FRONTEND_DIST]
 try:  # Plotly's browser bundle ships inside the Python package: serve it as static/plotly/.
     import plotly as _plotly

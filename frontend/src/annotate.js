@@ -1,6 +1,7 @@
 // Entry point of the scan annotation page: mounts the polygon editor on #annotator.
 import css from "./annotate/annotate.css" with { type: "text" };
 import { Editor } from "./annotate/editor.js";
+import { editorHooks } from "./annotate/testhooks.js";
 
 function start() {
   const root = document.getElementById("annotator");
@@ -13,8 +14,10 @@ function start() {
   }
   try {
     const editor = new Editor(root);
-    window.__annotator = editor.hooks();
-    window.__annotatorStats = editor.stats;
+    if (TEST_HOOKS) { // the test build's hooks (build.mjs)
+      window.__annotator = editorHooks(editor);
+      window.__annotatorStats = editor.stats;
+    }
   } catch (e) {
     root.textContent = `The annotation editor could not start: ${e.message}`;
     root.classList.add("error");

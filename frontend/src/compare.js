@@ -1,19 +1,13 @@
 // Before/after comparison of a restoration: both deep-zoom images in one OpenSeadragon viewer,
 // the "after" image clipped to the right of a slider; optional mask overlay.
-import OpenSeadragon from "openseadragon";
+import { OpenSeadragon, openViewer } from "./lib/viewer.js";
 
 document.addEventListener("DOMContentLoaded", () => {
   const el = document.getElementById("compare-viewer");
   if (!el) return;
   const paths = JSON.parse(el.dataset.viewer);
   const url = (k) => `/media/${paths[k]}`;
-  const viewer = OpenSeadragon({
-    element: el,
-    prefixUrl: "/static/openseadragon-images/",
-    tileSources: [url("before"), url("after")],
-    showNavigator: true,
-    maxZoomPixelRatio: 8,
-  });
+  const viewer = openViewer(el, [url("before"), url("after")]);
   const slider = document.getElementById("compare-slider");
   let mask = null;
   const clip = () => {
@@ -33,5 +27,5 @@ document.addEventListener("DOMContentLoaded", () => {
       mask = null;
     }
   });
-  window.__compare = viewer;
+  if (TEST_HOOKS) window.__compare = viewer; // the test build's hook (build.mjs)
 });

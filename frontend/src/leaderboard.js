@@ -1,6 +1,6 @@
 // Leaderboard pages: sortable tables, and a synchronized zoom comparison of one benchmark image
 // (input, ground truth for organisers, and each method) with one OpenSeadragon viewer per panel.
-import OpenSeadragon from "openseadragon";
+import { imageSource, openViewer, showView, viewOf } from "./lib/viewer.js";
 
 function sortValue(cell, type) {
   const raw = cell ? cell.dataset.value : "";
@@ -45,15 +45,13 @@ export function synchronizedViewers(root, panels) {
   const follow = (source) => {
     if (leader && leader !== source) return;
     leader = source;
-    const center = source.viewport.getCenter();
-    const zoom = source.viewport.getZoom();
+    const view = viewOf(source);
     viewers.forEach((v) => {
       if (v === source || !v.world.getItemCount()) return;
-      const same = Math.abs(v.viewport.getZoom() - zoom) < 1e-9 * zoom &&
-        v.viewport.getCenter().distanceTo(center) < 1e-9;
+      const same = Math.abs(v.viewport.getZoom() - view.zoom) < 1e-9 * view.zoom &&
+        v.viewport.getCenter().distanceTo(view.center) < 1e-9;
       if (same) return; // already there: no event ping-pong between viewers
-      v.viewport.zoomTo(zoom, null, true);
-      v.viewport.panTo(center, true);
+      showView(v, view);
     });
     leader = null;
   };
@@ -67,10 +65,7 @@ export function synchronizedViewers(root, panels) {
     caption.textContent = panel.label;
     figure.append(box, caption);
     root.appendChild(figure);
-    const viewer = OpenSeadragon({
-      element: box,
-      prefixUrl: "/static/openseadragon-images/",
-      tileSources: { type: "image", url: panel.url },
+    const viewer = openViewer(box, imageSource(panel.url), {
       maxZoomPixelRatio: 16,
       showNavigator: i === 0,
       gestureSettingsMouse: { clickToZoom: false },
@@ -92,6 +87,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("compare");
   const source = document.getElementById("panels");
   if (root && source) {
-    window.__compare = synchronizedViewers(root, JSON.parse(source.textContent));
+    const viewers = synchronizedViewers(root, JSON.parse(source.textContent));
+    if (TEST_HOOKS) window.__compare = viewers; // the test build's hook (build.mjs)
   }
 });

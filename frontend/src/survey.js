@@ -1,7 +1,7 @@
 // Survey pages. Participant trial page: times the answer from the moment both images are shown to the
 // click, counts window blurs, posts the answer as JSON, then loads the next trial (the server decides it).
 // Researcher page: reloads when the pair-building job finishes.
-import { csrfToken } from "./lib/jobs.js";
+import { csrfToken } from "./lib/csrf.js";
 
 function nativeSize(img) {
   // One image pixel per screen pixel, also on high-density screens.

@@ -1,5 +1,5 @@
 // The annotation REST API (session auth, JSON, CSRF header on writes).
-import { csrfToken } from "../lib/jobs.js";
+import { csrfToken } from "../lib/csrf.js";
 
 /** A failed request: `status` is 0 when the server could not be reached. */
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
 // The polygon annotation editor: wires the store, autosave, undo history, viewer, overlay,
-// input handling and sidebar together, and exposes the test and benchmark hooks.
+// input handling and sidebar together (the test build's hooks are in testhooks.js).
 import { AnnotationApi } from "./api.js";
 import { History } from "./history.js";
 import { Interaction } from "./interaction.js";
@@ -245,51 +245,5 @@ export class Editor {
     await frame();
     if (this.renderer.animating) await new Promise((r) => this.viewer.addOnceHandler("animation-finish", r));
     await frame();
-  }
-
-  // ---- hooks for tests and benchmarks ----
-  publicId(rec) {
-    return rec.id !== null ? rec.id : `new-${rec.key}`;
-  }
-
-  hooks() {
-    const find = (id) => this.store.byServerId(id) || [...this.store.records.values()].find((r) => this.publicId(r) === id);
-    return {
-      ready: this.ready.then(() => undefined),
-      viewer: this.viewer,
-      stats: this.stats,
-      polygons: () => this.store.ordered().map((r) => ({
-        id: this.publicId(r), cls: r.state.cls, points: r.state.points.map((p) => [p[0], p[1]]),
-        saved: !this.store.isDirty(r), version: r.version, author: r.meta.author ?? this.user, area_px: r.area,
-      })),
-      selectedId: () => {
-        const rec = this.selectedKey ? this.store.get(this.selectedKey) : null;
-        return rec ? this.publicId(rec) : null;
-      },
-      select: (id, zoom = false) => {
-        const rec = id === null ? null : find(id);
-        this.select(rec ? rec.key : null, { zoom });
-        return !!rec;
-      },
-      settled: () => this.settled(),
-      imageToScreen: (x, y) => {
-        const t = this.renderer.transform();
-        const r = this.viewer.canvas.getBoundingClientRect();
-        return { x: r.left + t.ox + x * t.s, y: r.top + t.oy + y * t.s };
-      },
-      screenToImage: (x, y) => {
-        const t = this.renderer.transform();
-        const r = this.viewer.canvas.getBoundingClientRect();
-        return { x: (x - r.left - t.ox) / t.s, y: (y - r.top - t.oy) / t.s };
-      },
-      drawingPoints: () => (this.interaction.drawing ? this.interaction.drawing.points.map((p) => [p[0], p[1]]) : null),
-      tool: () => this.tool,
-      setTool: (t) => this.setTool(t),
-      currentClass: () => this.currentClass,
-      status: () => this.syncer.status(),
-      idle: () => this.syncer.idle(),
-      undo: () => this.undo(),
-      redo: () => this.redo(),
-    };
   }
 }

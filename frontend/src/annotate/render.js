@@ -37,7 +37,7 @@ export class OverlayRenderer {
    * @param {number} o.height scan height in pixels
    * @param {Array<{key,colour}>} o.classes
    * @param {() => object} o.scene what the top layer shows: {selectedKey, hiddenKey, preview, drawing, cursor, handles}
-   * @param {object} o.stats object updated after each redraw (window.__annotatorStats)
+   * @param {object} o.stats object updated after each redraw (the test build's window.__annotatorStats)
    */
   constructor({ viewer, store, width, height, classes, scene, stats }) {
     this.viewer = viewer;

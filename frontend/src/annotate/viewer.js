@@ -1,7 +1,7 @@
 // The OpenSeadragon deep-zoom viewer and the mapping between image pixels and screen pixels.
 // The scan occupies viewport x in [0, 1] (OpenSeadragon's placement of a single image), so
 // image pixel x maps to viewport x / width whatever the pyramid's own size is.
-import OpenSeadragon from "openseadragon";
+import { OpenSeadragon, openViewer } from "../lib/viewer.js";
 
 /** A small uniform grey image with the scan's aspect ratio (the "no tiles yet" stand-in). */
 function greyImageUrl(width, height) {
@@ -23,14 +23,10 @@ export function createViewer(element, { dziUrl, width, height, onBlank = () => {
   const grey = { type: "image", url: greyImageUrl(width, height), buildPyramid: false };
   // The grey stand-in is at most 1024 px wide: let it zoom as far as the scan's own pixels would.
   const greyZoom = 8 * Math.max(1, Math.max(width, height) / 1024);
-  const viewer = OpenSeadragon({
-    element,
+  const viewer = openViewer(element, dziUrl || grey, {
     // The 2-D canvas drawer: OpenSeadragon's WebGL drawer costs 200-400 ms a frame on machines
     // without a GPU (benchmarks/annotation_redraw.py), the canvas one keeps 60 frames a second.
     drawer: "canvas",
-    prefixUrl: "/static/openseadragon-images/",
-    tileSources: dziUrl || grey,
-    showNavigator: true,
     navigatorPosition: "BOTTOM_RIGHT",
     showRotationControl: false,
     showFlipControl: false,

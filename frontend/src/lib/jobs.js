@@ -41,8 +41,3 @@ export function watchJob(el, { interval = 1000 } = {}) {
 export function watchJobs(root) {
   root.querySelectorAll("[data-job-progress]").forEach((el) => watchJob(el));
 }
-
-export function csrfToken() {
-  const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-  return m ? decodeURIComponent(m[1]) : "";
-}
