@@ -32,15 +32,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from imaging.progress import ProgressFn
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.model import DamageModel
 
 from .losses import dice_loss
 from .realism import Sample, SampleSettings, make_sample
 from .unet import UNet, UNetConfig, load_model, save_model
-
-ProgressFn = Callable[[int, int], None]
-
 
 @dataclass(frozen=True)
 class DetectorRecipe:
@@ -241,24 +239,35 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
             if best is None or ev.val["op_iou"] > best[1]:
                 best = (len(history) - 1, ev.val["op_iou"],
                         {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
+                # the best so far is on disk at once (``partial`` in its card): a run stopped early keeps it
+                keep = UNet(arch)
+                keep.load_state_dict(best[2])
+                save_model(out, keep, card=_card(recipe, settings, arch, data, len(val_x), history, best[0],
+                                                 str(device), init, partial=True))
             if on_eval is not None:
                 on_eval(ev)
     chosen, _, state = best
     net.load_state_dict(state)
-    card = {
+    card = _card(recipe, settings, arch, data, len(val_x), history, chosen, str(device), init)
+    return DetectorResult(save_model(out, net.cpu(), card=card), card, history)
+
+
+def _card(recipe: DetectorRecipe, settings: SampleSettings, arch: UNetConfig, data: dict[str, Any] | None,
+          val_samples: int, history: list[Evaluation], chosen: int, device: str, init, *,
+          partial: bool = False) -> dict[str, Any]:
+    return {
         "task": "segmentation", "trainer": "detector (fresh realistic samples, restoration.core.realism)",
         "loss": f"bce (pos_weight {recipe.pos_weight})+dice", "recipe": {**asdict(replace(recipe, sample=settings))},
-        "arch": asdict(arch), "data": data or {}, "val_samples": int(len(val_x)),
+        "arch": asdict(arch), "data": data or {}, "val_samples": int(val_samples),
         "selected_step": history[chosen].step, "selected_by": "op_iou", "val": history[chosen].val,
         "threshold": history[chosen].val["threshold"],
         "operating_point": f"best validation IoU with at most {recipe.max_clean_flagged:.2%} of undamaged pixels flagged",
         "history": [asdict(h) for h in history], "steps": recipe.steps,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "torch": str(torch.__version__), "device": str(device),
+        "torch": str(torch.__version__), "device": device,
         **({"continued_from": str(init)} if init else {}),
+        **({"partial": True} if partial else {}),
     }
-    path = save_model(out, net.cpu(), card=card)
-    return DetectorResult(path, card, history)
 
 
 def training_pictures(paths: Sequence[str | Path], *, long_side: int = 1600, val_every: int = 10,

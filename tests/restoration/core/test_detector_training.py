@@ -122,7 +122,7 @@ def test_train_detector_writes_a_light_damage_checkpoint_with_its_operating_poin
     assert [e.step for e in seen] == [2, 3] and result.card["selected_step"] in (2, 3)
     assert result.card["threshold"] in THRESHOLDS and result.card["data"] == {"corpus": "toy"}
     net, card = load_model(result.path)
-    assert net.config == arch and card["threshold"] == result.card["threshold"]
+    assert net.config == arch and card["threshold"] == result.card["threshold"] and "partial" not in card
     # and a network at another canonical scale is refused
     with pytest.raises(ValueError, match="canonical"):
         train_detector(photos=_photos(1), val_photos=_photos(1), model=model, bank=bank, out=tmp_path / "x.pt",
