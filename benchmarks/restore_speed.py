@@ -31,9 +31,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from imaging.masks import dilate_mask  # noqa: E402
 from restoration.core.inpaint import inpaint  # noqa: E402
 from restoration.core.methods import SEGMENTATION_WEIGHTS, default_weights_dir  # noqa: E402
-from restoration.core.pipeline import detect_damage, dilate_mask  # noqa: E402
+from restoration.core.pipeline import detect_damage  # noqa: E402
 from restoration.core.tiler import Tile, run_tiled, tile_grid  # noqa: E402
 from restoration.core.unet import UNet, UNetConfig, load_model  # noqa: E402
 
@@ -118,7 +119,7 @@ def run_device(device: str, image: np.ndarray, truth: np.ndarray, args: argparse
     start = time.perf_counter()
     damage = detect_damage(image, seg, batch_size=args.batch_size, device=device)
     t_detect = time.perf_counter() - start
-    mask = damage.mask if weights.is_file() else dilate_mask(truth, 2)
+    mask = damage.mask if weights.is_file() else dilate_mask(truth, 2, disk="ellipse")
     start = time.perf_counter()
     inpaint(image, mask, method="grain", seed=args.seed)
     t_inpaint = time.perf_counter() - start

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import quoteattr
@@ -26,8 +25,7 @@ import cv2
 import numpy as np
 
 from imaging.io import encode_image, to_display_8bit
-
-Progress = Callable[[int, int], None]
+from imaging.progress import ProgressFn
 
 
 def dzi_levels(width: int, height: int) -> list[tuple[int, int]]:
@@ -73,7 +71,7 @@ def build_dzi(
     fmt: Literal["jpg", "png"] = "jpg",
     quality: int = 90,
     display: Literal["full", "percentile"] = "full",
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
 ) -> Path:
     """Write a Deep Zoom pyramid of ``image`` into ``out_dir``.
 

@@ -4,10 +4,13 @@ Arrays are ``(H, W)`` for grey and ``(H, W, C)`` with channels in RGB or RGBA
 order, ``uint8`` or ``uint16`` exactly as stored. Every read checks the
 header first: the pixel count against ``max_pixels`` (decompression bombs are
 refused before any pixel is decoded) and the file's structure (truncated
-files are refused rather than decoded to grey).
+files are refused rather than decoded to grey). Every pixel limit of the project is
+``max_pixels``: its default is :data:`DEFAULT_MAX_PIXELS`, and the shells pass the setting
+``MAX_IMAGE_PIXELS``. Errors about a file name the file.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from pathlib import Path
@@ -17,17 +20,31 @@ import cv2
 import numpy as np
 
 from imaging.probe import (
-    ImageError, ImageInfo, Source, check_png_structure, jpeg_info, open_tiff, png_info,
-    probe_image, read_bytes, sniff_format, tiff_info,
+    DEFAULT_MAX_PIXELS,
+    ImageError,
+    ImageInfo,
+    Source,
+    check_png_structure,
+    jpeg_info,
+    open_tiff,
+    png_info,
+    probe_image,
+    read_bytes,
+    sniff_format,
+    tiff_info,
 )
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageError", "ImageInfo", "check_image", "encode_image", "probe_image",
-           "read_image", "to_display_8bit", "write_image"]
+__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_SUFFIXES", "ImageError", "ImageInfo", "check_image", "encode_image",
+           "image_size", "probe_image", "read_image", "to_display_8bit", "write_image"]
 
-#: Default limit on width x height (a 100+ megapixel scan fits; a bomb does not).
-DEFAULT_MAX_PIXELS = 300_000_000
-
-_EXTENSIONS = {".tif": "TIFF", ".tiff": "TIFF", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+#: The suffixes of the image files the project reads and writes (lower case).
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+_EXTENSIONS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+#: For images that are mostly zeros (overlays, masks): run-length zlib strategy and the "sub" filter
+#: encode a 4944 x 3396 RGBA overlay about 3x faster and 1.5x smaller than the defaults.
+_SPARSE_PNG = [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+if hasattr(cv2, "IMWRITE_PNG_FILTER"):
+    _SPARSE_PNG += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
 
 
 def _check_size(info: ImageInfo, max_pixels: int | None) -> None:
@@ -37,7 +54,8 @@ def _check_size(info: ImageInfo, max_pixels: int | None) -> None:
             f"limit of {max_pixels:,} pixels (possible decompression bomb)")
 
 
-def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS,
+               single_image: bool = False) -> np.ndarray:
     """Decode a TIFF, PNG or JPEG image.
 
     Parameters
@@ -45,6 +63,8 @@ def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     source : path, bytes or binary file
     max_pixels : int or None
         Largest width x height accepted; checked on the header before decoding.
+    single_image : bool
+        Refuse a TIFF that holds several images (pages or a stack) instead of reading its first.
 
     Returns
     -------
@@ -55,13 +75,37 @@ def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     Raises
     ------
     ImageError
-        Empty, corrupt, truncated, unsupported, or larger than ``max_pixels``.
+        Empty, corrupt, truncated, unsupported, or larger than ``max_pixels``; when ``source`` is
+        a path, the message starts with the file's name.
     """
     if max_pixels is not None and max_pixels <= 0:
         raise ValueError(f"max_pixels must be positive or None, got {max_pixels}")
+    with _named(source):
+        return _read(source, max_pixels, single_image)
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """``(height, width)`` of an image file from its header, without decoding the pixels."""
+    with _named(path):
+        info = probe_image(path)
+    return info.height, info.width
+
+
+@contextlib.contextmanager
+def _named(source: Source):
+    """Prefix the messages of the :class:`ImageError` raised inside with the file's name."""
+    try:
+        yield
+    except ImageError as exc:
+        if not isinstance(source, (str, os.PathLike)):
+            raise
+        raise ImageError(f"{Path(source).name}: {exc}") from None
+
+
+def _read(source: Source, max_pixels: int | None, single_image: bool) -> np.ndarray:
     fmt = sniff_format(read_bytes(source, 16))
     if fmt == "TIFF":
-        return _read_tiff(source, max_pixels)
+        return _read_tiff(source, max_pixels, single_image)
     data = read_bytes(source)
     if fmt == "PNG":
         _check_size(png_info(data), max_pixels)
@@ -92,11 +136,13 @@ def _bgr_to_rgb(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _read_tiff(source: Source, max_pixels: int | None) -> np.ndarray:
+def _read_tiff(source: Source, max_pixels: int | None, single_image: bool) -> np.ndarray:
     with open_tiff(source) as tf:
         page = tf.pages.first
         info = tiff_info(page)
         _check_size(info, max_pixels)
+        if single_image and (len(tf.series) != 1 or len(tf.series[0].shape) > 3):
+            raise ImageError("holds several images; one image per file is allowed")
         _check_tiff_kind(page, info)
         end = max((o + n for o, n in zip(page.dataoffsets, page.databytecounts)), default=0)
         size = tf.filehandle.size
@@ -136,8 +182,12 @@ def _check_tiff_kind(page, info: ImageInfo) -> None:
 
 
 def encode_image(array: np.ndarray, *, fmt: str, quality: int = 95,
-                 compression: str | None = "zlib") -> bytes:
-    """Encode ``array`` as ``"TIFF"``, ``"PNG"`` or ``"JPEG"`` bytes (see :func:`write_image`)."""
+                 compression: str | None = "zlib", png_level: int = 3, sparse: bool = False) -> bytes:
+    """Encode ``array`` as ``"TIFF"``, ``"PNG"`` or ``"JPEG"`` bytes (see :func:`write_image`).
+
+    For PNG, ``png_level`` is the zlib level (0-9) and ``sparse=True`` picks encoder settings for
+    images that are mostly zero (overlays, masks).
+    """
     fmt = {"TIF": "TIFF", "JPG": "JPEG"}.get(fmt.upper(), fmt.upper())
     array = _check_array(array)
     if fmt == "TIFF":
@@ -154,7 +204,9 @@ def encode_image(array: np.ndarray, *, fmt: str, quality: int = 95,
             raise ValueError(f"quality must be 1..100, got {quality}")
         params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
     elif fmt == "PNG":
-        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]
+        if not 0 <= png_level <= 9:
+            raise ValueError(f"png_level must be 0..9, got {png_level}")
+        params = [cv2.IMWRITE_PNG_COMPRESSION, int(png_level)] + (_SPARSE_PNG if sparse else [])
     else:
         raise ValueError(f"unknown format {fmt!r}; allowed: TIFF, PNG, JPEG")
     bgr = _bgr_to_rgb(array)  # the same swap turns RGB(A) into BGR(A)

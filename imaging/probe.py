@@ -15,6 +15,10 @@ from typing import BinaryIO, Union
 
 Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
 
+#: The one limit on width x height (the setting ``MAX_IMAGE_PIXELS`` defaults to it): a 100+
+#: megapixel scan fits, a decompression bomb does not.
+DEFAULT_MAX_PIXELS = 200_000_000
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 # PNG colour type -> samples per pixel as stored (palette counts as RGB).

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
+from annotation.core.types import FrameGeometry
 from annotation.models import Dataset
 from annotation.selectors import dataset_scan_artefacts
-from annotation.core.types import FrameGeometry
 from jobs import services as job_services
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.fit import fit_damage_model
@@ -37,8 +37,9 @@ def artefact_bank() -> ArtefactBank:
     ``.npz`` under ``var/cache``), seeded procedural appearances, and the
     cut-outs of annotated scans stored in the annotation app's bank.
     """
-    from annotation.models import BankEntry
     from django.db.models import Count, Max
+
+    from annotation.models import BankEntry
 
     stats = BankEntry.objects.filter(kind=BankEntry.Kind.CUTOUT).aggregate(n=Count("id"), last=Max("id"))
     return _artefact_bank(stats["n"], stats["last"])
@@ -242,7 +243,8 @@ def clean_set_upload(*, name: str, archive) -> Path:
     import shutil
     import tempfile
 
-    from evaluation.core.submissions import safe_extract_zip
+    from imaging.archives import safe_extract_zip
+    from imaging.io import IMAGE_SUFFIXES
     from synthesis.core.dataset import clean_images
 
     if not name or "/" in name or name.startswith("."):
@@ -259,7 +261,7 @@ def clean_set_upload(*, name: str, archive) -> Path:
             if not files:
                 raise ValueError("The archive holds no files.")
             # images may sit in one folder inside the archive
-            folders = {f.parent for f in files if f.suffix.lower() in {".png", ".tif", ".tiff", ".jpg", ".jpeg"}}
+            folders = {f.parent for f in files if f.suffix.lower() in IMAGE_SUFFIXES}
             root = folders.pop() if len(folders) == 1 else dest
             clean_images(root)
         except ValueError:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from imaging.probe import DEFAULT_MAX_PIXELS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 #: True inside a pytest run (pytest sets PYTEST_VERSION; the test worker inherits it).
@@ -199,8 +201,9 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Product settings --------------------------------------------------------------
-#: Largest image accepted anywhere, in pixels (decompression-bomb guard).
-MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", 200_000_000))
+#: Largest image accepted anywhere, in pixels (decompression-bomb guard): the shells pass it to the
+#: pure readers as ``max_pixels``, whose default it is.
+MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS))
 #: Where the public FilmDamageSimulator data lives (used by demo content).
 FILM_DAMAGE_DATA = Path(
     os.environ.get("FILM_DAMAGE_DATA", BASE_DIR.parent / "shared" / "data" / "film-damage-simulator")

@@ -123,7 +123,7 @@ def load_artefact_image(path) -> tuple[np.ndarray, float]:
     """
     from imaging.io import read_image
 
-    rgba = read_image(path, max_pixels=64_000_000)
+    rgba = read_image(path)
     if rgba.ndim != 3 or rgba.shape[2] != 4:
         raise ValueError(f"{path}: an artefact image needs an alpha channel (RGBA), "
                          f"got shape {rgba.shape}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -32,12 +32,10 @@ import numpy as np
 
 from annotation.core.geometry import PolygonError, validate_polygon
 from annotation.core.types import CLASSES, Artefact, FrameGeometry, ScanArtefacts
+from imaging.progress import ProgressFn
 
 #: Label names of the public format, per class.
 LABEL_NAMES: dict[str, str] = {c: c.capitalize() for c in CLASSES}
-
-Progress = Callable[[int, int], None]
-
 
 class FormatError(ValueError):
     """A file that does not follow the expected annotation format."""
@@ -306,7 +304,7 @@ def load_manifest(path) -> list[ManifestEntry]:
 def load_manifest_dataset(
     manifest_path,
     *,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
     scaled_rounding: Literal["floor", "none"] = "floor",
 ) -> tuple[list[ScanArtefacts], ImportReport]:
     """Import every file of a manifest, each with its own canvas and coordinate scale."""
@@ -327,7 +325,7 @@ def load_manifest_dataset(
 
 
 def load_public_dataset(
-    root=None, *, progress: Progress | None = None,
+    root=None, *, progress: ProgressFn | None = None,
 ) -> tuple[list[ScanArtefacts], ImportReport]:
     """Import the public annotations (``root/manifest.json``; default :func:`public_data_root`)."""
     root = Path(root) if root is not None else public_data_root()

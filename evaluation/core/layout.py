@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .imageio import IMAGE_SUFFIXES, ImageReadError, list_images
+from imaging.files import list_images
+from imaging.io import IMAGE_SUFFIXES, ImageError
 
 __all__ = ["FOLDER_LAYOUTS", "FLAT_SUFFIXES", "BenchmarkLayout", "BenchmarkPair", "LayoutError", "find_benchmark_pairs"]
 
@@ -64,7 +65,7 @@ def _subfolders(root: Path) -> dict[str, list[Path]]:
 def _images(folder: Path) -> dict[str, Path]:
     try:
         return list_images(folder)
-    except ImageReadError as exc:
+    except ImageError as exc:
         raise LayoutError(str(exc)) from exc
 
 

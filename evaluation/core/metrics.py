@@ -2,7 +2,9 @@
 
 Every score is computed on the image's own range and bit depth: 255 for 8-bit, 65535 for 16-bit,
 or an explicit ``data_range`` for float images (which are refused without one, as scikit-image
-does). Shapes and dtypes must match exactly: nothing is resized or converted to make them agree.
+does). Shapes and dtypes must match exactly: nothing is resized or converted to make them agree
+(the checks, and the damage regions' dilation, are the shared ones of :mod:`imaging.arrays` and
+:mod:`imaging.masks`).
 
 The region scores ("inside the damage", "outside the damage") go beyond the paper: full-frame scores
 hide damage that covers under 3% of a frame. ``masked_psnr`` is the PSNR of the pixels in a mask;
@@ -17,12 +19,11 @@ similarity", IEEE TIP 13(4), 2004.
 
 from __future__ import annotations
 
-import math
-
-import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
-from skimage.morphology import disk
+
+from imaging.arrays import MetricInputError, check_pair, infer_data_range
+from imaging.masks import dilate_mask
 
 __all__ = [
     "METRIC_CARD",
@@ -59,67 +60,6 @@ METRIC_CARD: dict[str, object] = {
     "regions": "psnr/ssim inside and outside the dilated ground-truth damage mask; the SSIM "
     f"region mean leaves out the {SSIM_BORDER}-px border as the full-frame mean does",
 }
-
-_INTEGER_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
-
-
-class MetricInputError(ValueError):
-    """Raised when images or masks given to a metric are not acceptable; says what is allowed."""
-
-
-def infer_data_range(image: np.ndarray, data_range: float | None = None) -> float:
-    """Return the data range R of ``image``: 255 for uint8, 65535 for uint16, else the one given.
-
-    Parameters
-    ----------
-    image : ndarray
-        The image whose dtype decides the range.
-    data_range : float, optional
-        Explicit range; required for float images, and overrides the integer default when given.
-
-    Returns
-    -------
-    float
-        The range, positive and finite.
-    """
-    if data_range is not None:
-        value = float(data_range)
-        if not math.isfinite(value) or value <= 0:
-            raise MetricInputError(f"data_range must be a positive finite number, got {data_range!r}")
-        return value
-    try:
-        return _INTEGER_RANGES[image.dtype]
-    except KeyError:
-        raise MetricInputError(
-            f"cannot infer the data range of a {image.dtype} image: uint8 (255) and uint16 (65535) "
-            "are inferred; pass data_range for any other dtype"
-        ) from None
-
-
-def check_pair(reference: np.ndarray, test: np.ndarray) -> None:
-    """Refuse a pair of images that are not ``(H, W)`` or ``(H, W, C)`` with C in 1 or 3, or differ.
-
-    Parameters
-    ----------
-    reference, test : ndarray
-        The two images; they must have exactly the same shape and dtype.
-    """
-    for label, image in (("reference", reference), ("test", test)):
-        if not isinstance(image, np.ndarray):
-            raise MetricInputError(f"{label} must be a NumPy array, got {type(image).__name__}")
-        if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
-            raise MetricInputError(
-                f"{label} has shape {image.shape}: expected (H, W) grey or (H, W, C) with C = 1 or 3 "
-                "(drop an alpha channel first)"
-            )
-    if reference.shape != test.shape:
-        raise MetricInputError(
-            f"shape mismatch: reference {reference.shape} vs test {test.shape}; images are never resized"
-        )
-    if reference.dtype != test.dtype:
-        raise MetricInputError(
-            f"dtype mismatch: reference {reference.dtype} vs test {test.dtype}; bit depths must match"
-        )
 
 
 def _check_mask(mask: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -260,23 +200,3 @@ def masked_ssim(
     """
     _, full_map = ssim_with_map(reference, test, data_range=data_range)
     return region_mean(full_map, mask)
-
-
-def dilate_mask(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Dilate a boolean mask by a Euclidean disk of ``radius`` px (``skimage.morphology.disk``).
-
-    Parameters
-    ----------
-    mask : ndarray of bool, shape (H, W)
-    radius : int
-        Non-negative; 0 returns a copy.
-    """
-    mask = np.asarray(mask)
-    if mask.dtype != np.bool_ or mask.ndim != 2:
-        raise MetricInputError(f"mask must be a 2-D boolean array, got {mask.dtype} {mask.shape}")
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-        raise MetricInputError(f"radius must be a non-negative integer, got {radius!r}")
-    if radius == 0:
-        return mask.copy()
-    kernel = disk(int(radius)).astype(np.uint8)
-    return cv2.dilate(np.ascontiguousarray(mask, dtype=np.uint8), kernel).astype(bool)

@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .imageio import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, ImageReadError, list_images, read_image
-from .lpips import lpips_distance
+from imaging.files import list_images
+from imaging.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, ImageError, read_image
+from imaging.lpips import lpips_distance
+from imaging.progress import ProgressFn
+
 from .metrics import (
     METRIC_CARD_VERSION,
     MetricInputError,
@@ -57,9 +59,6 @@ __all__ = [
 
 DEFAULT_DAMAGE_THRESHOLD = 0.02  # about 5 grey levels of 255 on the normalised difference
 DEFAULT_DILATION = 3  # px around the ground-truth damage counted as damage
-
-Progress = Callable[[int, int], None]
-
 
 class ScoringError(ValueError):
     """Raised when folders do not pair up or an image cannot be scored; names the file."""
@@ -163,7 +162,7 @@ def score_folders(
     restored_dir: str | Path,
     damaged_dir: str | Path | None = None,
     *,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
     lpips_device: str = "cpu",
     damage_threshold: float = DEFAULT_DAMAGE_THRESHOLD,
     dilation: int = DEFAULT_DILATION,
@@ -192,7 +191,7 @@ def score_folders(
         gt_files = list_images(gt_dir)
         restored_files = _pair_folders(gt_dir, restored_dir, "restored")
         damaged_files = _pair_folders(gt_dir, Path(damaged_dir), "damaged") if damaged_dir is not None else None
-    except ImageReadError as exc:
+    except ImageError as exc:
         raise ScoringError(str(exc)) from exc
     if not gt_files:
         raise ScoringError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {gt_dir}")
@@ -200,13 +199,14 @@ def score_folders(
     names = sorted(gt_files)
     for done, name in enumerate(names, start=1):
         try:
-            gt = read_image(gt_files[name], max_pixels=max_pixels)
-            restored = read_image(restored_files[name], max_pixels=max_pixels)
-            damaged = read_image(damaged_files[name], max_pixels=max_pixels) if damaged_files else None
+            gt = read_image(gt_files[name], max_pixels=max_pixels, single_image=True)
+            restored = read_image(restored_files[name], max_pixels=max_pixels, single_image=True)
+            damaged = (read_image(damaged_files[name], max_pixels=max_pixels, single_image=True)
+                       if damaged_files else None)
             scores = score_arrays(
                 gt, restored, damaged, lpips_device=lpips_device, damage_threshold=damage_threshold, dilation=dilation
             )
-        except (ImageReadError, MetricInputError) as exc:
+        except (ImageError, MetricInputError) as exc:
             raise ScoringError(f"image {name!r}: {exc}") from exc
         images.append({"name": name, **scores})
         if progress is not None:

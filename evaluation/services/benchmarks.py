@@ -15,13 +15,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from evaluation.core.imageio import ImageReadError, image_size, read_image
 from evaluation.core.layout import BenchmarkLayout, BenchmarkPair, LayoutError, find_benchmark_pairs
 from evaluation.core.metrics import MetricInputError, check_pair
 from evaluation.core.scoring import DEFAULT_DAMAGE_THRESHOLD, DEFAULT_DILATION
 from evaluation.core.segmentation import groundtruth_mask
-from evaluation.core.submissions import SubmissionError, safe_extract_zip
-from imaging import io as imio
+from imaging.archives import ArchiveError, safe_extract_zip
+from imaging.io import ImageError, image_size, probe_image, read_image
 from jobs import services as job_services
 
 from ..models import Benchmark, BenchmarkImage
@@ -52,9 +51,9 @@ def check_import_options(*, name: str, threshold: float, dilation: int) -> str:
 def _header_problems(pair: BenchmarkPair) -> list[str]:
     try:
         sizes = {label: image_size(path) for label, path in (("damaged", pair.damaged), ("restored", pair.restored))}
-        infos = {label: imio.probe_image(path) for label, path in (("damaged", pair.damaged),
-                                                                   ("restored", pair.restored))}
-    except (ImageReadError, imio.ImageError) as exc:
+        infos = {label: probe_image(path) for label, path in (("damaged", pair.damaged),
+                                                              ("restored", pair.restored))}
+    except ImageError as exc:
         return [f"{pair.name}: {exc}"]
     problems = []
     if sizes["damaged"] != sizes["restored"]:
@@ -69,10 +68,10 @@ def _header_problems(pair: BenchmarkPair) -> list[str]:
 
 def _read_pair(pair: BenchmarkPair):
     try:
-        damaged = read_image(pair.damaged, max_pixels=settings.MAX_IMAGE_PIXELS)
-        restored = read_image(pair.restored, max_pixels=settings.MAX_IMAGE_PIXELS)
+        damaged = read_image(pair.damaged, max_pixels=settings.MAX_IMAGE_PIXELS, single_image=True)
+        restored = read_image(pair.restored, max_pixels=settings.MAX_IMAGE_PIXELS, single_image=True)
         check_pair(damaged, restored)
-    except (ImageReadError, MetricInputError) as exc:
+    except (ImageError, MetricInputError) as exc:
         raise BenchmarkImportError(f"{pair.name}: {exc}") from exc
     if damaged.dtype.name not in ("uint8", "uint16"):
         raise BenchmarkImportError(f"{pair.name}: {damaged.dtype} images are not accepted; use 8 or 16 bits")
@@ -157,7 +156,7 @@ def benchmark_import_zip(*, archive: str | Path, **options) -> Benchmark:
     with tempfile.TemporaryDirectory(prefix="benchmark-") as tmp:
         try:
             safe_extract_zip(archive, Path(tmp) / "x", max_files=MAX_BENCHMARK_FILES)
-        except SubmissionError as exc:
+        except ArchiveError as exc:
             raise BenchmarkImportError(str(exc)) from exc
         return benchmark_import(directory=Path(tmp) / "x", **options)
 

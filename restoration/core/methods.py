@@ -34,15 +34,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from imaging.progress import ProgressFn, ReportFn
+
 from .filters import dust_and_scratches
 from .harm import DEFAULT_SENSITIVITY, apply_review, review_components
-from .pipeline import (POLARITIES, DamageMap, ProgressFn, detect_damage, frame_px_per_mm, inpaint_torchscript, restore_direct,
+from .pipeline import (POLARITIES, DamageMap, detect_damage, frame_px_per_mm, inpaint_torchscript, restore_direct,
                        restore_masked, value_scale)
 from .unet import load_model
 
-#: ``report(current, 1000, message)``: per-mille progress over a method's stages, with a
-#: message naming the stage and the tile (e.g. ``"detecting damage: tile 412 of 988"``).
-ReportFn = Callable[[int, int, str], None]
+# ``report(current, 1000, message)`` (imaging.progress.ReportFn): per-mille progress over a method's
+# stages, with a message naming the stage and the tile (e.g. ``"detecting damage: tile 412 of 988"``).
 
 KINDS = ("filter", "blind", "segmentation+inpainting")
 DEFAULT_METHOD = "unet-grain"

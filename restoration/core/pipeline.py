@@ -22,11 +22,12 @@ import cv2
 import numpy as np
 import torch
 
+from imaging.masks import dilate_mask
+from imaging.progress import ProgressFn
+
 from .inpaint import inpaint
 from .tiler import Tile, run_tiled
 from .unet import UNet
-
-ProgressFn = Callable[[int, int], None]
 
 
 class RestorationError(ValueError):
@@ -80,17 +81,6 @@ def _with_channels(fn: Callable[[torch.Tensor], torch.Tensor], c_img: int, c_net
             return y.mean(dim=1, keepdim=True) if y.shape[1] == 3 else y
         return grey
     raise RestorationError(f"a network for {c_net} channels cannot take a {c_img}-channel image")
-
-
-def dilate_mask(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Binary dilation of ``mask`` by a disk of ``radius`` pixels (0: unchanged)."""
-    if radius < 0:
-        raise RestorationError(f"dilation radius must be non-negative, got {radius}")
-    m = mask.astype(np.uint8)
-    if radius == 0:
-        return m.astype(bool)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(m, k).astype(bool)
 
 
 #: Film polarities a detector can be told; ``auto`` decides from the image.
@@ -170,7 +160,7 @@ def detect_damage(
     if prob.shape != (h, w):
         prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
     radius = round(dilate / factor) if factor < 1 else dilate
-    return DamageMap(prob, dilate_mask(prob > threshold, radius), chosen, flagged, factor)
+    return DamageMap(prob, dilate_mask(prob > threshold, radius, disk="ellipse"), chosen, flagged, factor)
 
 
 def restore_masked(
@@ -236,7 +226,7 @@ def restore_direct(
         src = colour[y: y + 512].astype(np.float32) / np.float32(scale)
         change = np.abs(pred[y: y + 512] - src)
         changed[y: y + 512] = (change.max(axis=2) if change.ndim == 3 else change) > change_threshold
-    mask = dilate_mask(changed, dilate)
+    mask = dilate_mask(changed, dilate, disk="ellipse")
     out = image.copy()
     planes = out[..., :3] if out.ndim == 3 and out.shape[2] == 4 else out.reshape(colour.shape)
     new = np.clip(np.rint(pred[mask] * scale), 0, scale).astype(image.dtype)

@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from annotation.core.types import FrameGeometry
+from imaging.io import encode_image, read_image
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.grain import add_film_grain
 from synthesis.core.model import DamageModel
@@ -101,10 +102,7 @@ def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
 
 def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
     """``image`` (uint8 RGB) encoded as JPEG at ``quality`` and decoded again."""
-    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    return read_image(encode_image(image, fmt="JPEG", quality=quality))
 
 
 def resample(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-ProgressFn = Callable[[int, int], None]
+from imaging.progress import ProgressFn
+
 TileFn = Callable[[torch.Tensor], torch.Tensor]
 
 WINDOW_KINDS = ("hann", "spline", "constant")

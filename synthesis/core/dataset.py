@@ -23,15 +23,16 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from annotation.core.types import FrameGeometry
+from imaging.files import remove_temporaries, write_png_atomic
+from imaging.io import IMAGE_SUFFIXES, read_image
+from imaging.progress import ProgressFn
 
 from .bank import ArtefactBank
 from .grain import add_film_grain
-from .imageio import IMAGE_EXTENSIONS, read_image, remove_temporaries, write_png_atomic
 from .model import DamageModel
 from .overlays import item_polarity, item_seed
 from .render import apply_overlay, render_overlay
@@ -65,9 +66,9 @@ def clean_images(clean_dir: str | os.PathLike) -> list[Path]:
     folder = Path(clean_dir)
     if not folder.is_dir():
         raise DatasetError(f"clean image folder {folder} does not exist")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise DatasetError(f"no clean images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
+        raise DatasetError(f"no clean images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
     return files
 
 
@@ -109,15 +110,31 @@ def _crop(image: np.ndarray, crop: tuple[int, int] | None, rng: np.random.Genera
     return image[y0:y0 + ch, x0:x0 + cw], frame
 
 
+def read_clean(path: str | os.PathLike) -> np.ndarray:
+    """A clean image as uint8 / uint16, grey (H x W) or RGB (H x W x 3); alpha dropped."""
+    image = read_image(path)
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = np.ascontiguousarray(image[..., :3])
+    return image
+
+
+def _bgr(image: np.ndarray) -> np.ndarray:
+    """RGB as BGR and back (a view; grey is returned as it is)."""
+    return image[..., ::-1] if image.ndim == 3 else image
+
+
 def make_item(model: DamageModel, bank: ArtefactBank, item: PlanItem, clean_dir: Path, out: Path, *,
               grain: bool, crop: tuple[int, int] | None, damage_level: float, device: str | None,
               px_per_mm: float | None = None) -> None:
     """Render one item and write its three files atomically (clean, mask, then damaged)."""
     rng = np.random.default_rng(np.random.SeedSequence([item.seed, 3]))
-    clean, frame = _crop(read_image(clean_dir / item.source), crop, rng, px_per_mm)
+    clean, frame = _crop(read_clean(clean_dir / item.source), crop, rng, px_per_mm)
     if grain:
-        clean = add_film_grain(clean, strength=float(rng.uniform(0.02, 0.05)),
-                               grain_size=float(rng.uniform(0.6, 1.4)), seed=int(rng.integers(2 ** 31)))
+        # The datasets were first built on OpenCV's BGR arrays: the grain (its luma weights, which
+        # of its three fields goes to which channel) is drawn in that order, so that a build gives
+        # the bytes it always gave.
+        clean = _bgr(add_film_grain(_bgr(clean), strength=float(rng.uniform(0.02, 0.05)),
+                                    grain_size=float(rng.uniform(0.6, 1.4)), seed=int(rng.integers(2 ** 31))))
     h, w = clean.shape[:2]
     overlay = render_overlay(model, bank, width=w, height=h, frame=frame, seed=item.seed,
                              damage_level=damage_level, polarity=item.polarity, device=device)
@@ -145,7 +162,7 @@ def build_synthetic_dataset(model: DamageModel, bank: ArtefactBank, *, clean_dir
                             px_per_mm: float | None = None,
                             model_label: str = "",
                             device: str = "cpu", max_items: int | None = None,
-                            progress: Callable[[int, int], None] | None = None) -> dict:
+                            progress: ProgressFn | None = None) -> dict:
     """Build (or resume) a synthetic dataset.
 
     Returns ``{"complete": bool, "present": n, "planned": count, "manifest":

