@@ -17,7 +17,7 @@ the alpha channel), which does not depend on the order.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -27,39 +27,12 @@ from annotation.core.types import CLASSES, FrameGeometry
 from .bank import ArtefactBank, BankError
 from .model import DamageModel, DamageModelError
 from .perlin import noise_density, sample_points
+from .plan import OverlayPlan, item_affine, item_source
 from .scratches import scratch_for_area
 
 POLARITIES = ("negative", "positive")
 #: Cell size (px) of the sampling density grid.
 DENSITY_CELL_PX = 16
-#: Below this linear scale a source is first reduced by area averaging (no aliasing).
-PREFILTER_BELOW = 0.5
-
-
-@dataclass
-class OverlayPlan:
-    """Everything random about one overlay; compositing it is deterministic.
-
-    Arrays have one entry per artefact: class index into ``CLASSES``, bank
-    entry (-1: the procedural patch in ``patches``), linear scale, rotation
-    (rad), centre (x, y) and target area (px).
-    """
-
-    width: int
-    height: int
-    cls: np.ndarray
-    entry: np.ndarray
-    scale: np.ndarray
-    angle: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    area_px: np.ndarray
-    patches: dict[int, np.ndarray] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    upscale_capped: int = 0
-
-    def __len__(self) -> int:
-        return len(self.cls)
 
 
 @dataclass
@@ -174,35 +147,6 @@ def plan_overlay(model: DamageModel, bank: ArtefactBank, *, width: int, height: 
     cols_ = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0) for i in range(7)]
     return OverlayPlan(width, height, cols_[0].astype(np.int64), cols_[1].astype(np.int64), cols_[2], cols_[3],
                        cols_[4], cols_[5], cols_[6], patches, counts, capped)
-
-
-def item_source(plan: OverlayPlan, bank: ArtefactBank, i: int) -> tuple[np.ndarray, float, float]:
-    """The (possibly pre-reduced) float32 source of artefact ``i`` and its remaining x / y scales."""
-    if plan.entry[i] < 0:
-        return plan.patches[i].astype(np.float32, copy=False), 1.0, 1.0
-    src = bank.alpha(CLASSES[plan.cls[i]], int(plan.entry[i]))
-    s = float(plan.scale[i])
-    h, w = src.shape
-    if s < PREFILTER_BELOW:
-        nw, nh = max(1, round(w * s * 2)), max(1, round(h * s * 2))
-        src = cv2.resize(src, (nw, nh), interpolation=cv2.INTER_AREA)
-        return src.astype(np.float32) * np.float32(1 / 255), s * w / nw, s * h / nh
-    return src.astype(np.float32) * np.float32(1 / 255), s, s
-
-
-def item_affine(src_shape: tuple[int, int], sx: float, sy: float, angle: float, cx: float,
-                cy: float) -> tuple[np.ndarray, int, int, int, int]:
-    """Affine (2 x 3, source -> patch pixels) and the patch box (x0, y0, w, h) in the frame."""
-    h, w = src_shape
-    c, s = math.cos(angle), math.sin(angle)
-    a = np.array([[c * sx, -s * sy], [s * sx, c * sy]])
-    half_w = 0.5 * (abs(c) * w * sx + abs(s) * h * sy) + 1.0
-    half_h = 0.5 * (abs(s) * w * sx + abs(c) * h * sy) + 1.0
-    x0, y0 = math.floor(cx - half_w), math.floor(cy - half_h)
-    pw, ph = math.ceil(cx + half_w) - x0 + 1, math.ceil(cy + half_h) - y0 + 1
-    centre_src = np.array([(w - 1) / 2.0, (h - 1) / 2.0])
-    t = np.array([cx - x0, cy - y0]) - a @ centre_src
-    return np.hstack([a, t[:, None]]), x0, y0, pw, ph
 
 
 def composite_cpu(plan: OverlayPlan, bank: ArtefactBank) -> np.ndarray:

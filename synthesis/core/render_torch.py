@@ -1,4 +1,4 @@
-"""The torch compositor of an :class:`~synthesis.core.render.OverlayPlan` (for a GPU).
+"""The torch compositor of an :class:`~synthesis.core.plan.OverlayPlan` (for a GPU).
 
 Artefacts are grouped in buckets of equal padded size (powers of two per
 axis), each bucket is warped in one ``grid_sample`` call (bilinear, zeros
@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .bank import ArtefactBank
-from .render import OverlayPlan, item_affine, item_source
+from .plan import OverlayPlan, item_affine, item_source
 
 #: Fixed-point scale of the summed log-transmittance.
 FIXED_POINT = float(2 ** 20)
