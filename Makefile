@@ -7,11 +7,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null)
 
-.PHONY: run test setup install frontend migrate static demo worker web browser corpus bench clean help
+.PHONY: run test lint setup install frontend migrate static demo worker web browser corpus bench clean help
 
 help:
 	@echo "make run    - install, build, migrate, load demo content, start web server + Celery worker"
-	@echo "make test   - the same set-up, then the whole test suite (unit, database, Celery, browser)"
+	@echo "make test   - the same set-up and make lint, then the whole test suite (unit, database, Celery, browser)"
+	@echo "make lint   - Ruff (ruff.toml) and the import contracts of the layers (.importlinter)"
 	@echo "make corpus - install Debian's wallpapers and fonts, write the clean detector corpus to var/corpus"
 	@echo "make bench  - run the benchmarks under benchmarks/"
 
@@ -62,8 +63,13 @@ run: demo
 worker: setup
 	$(PY) -m celery -A webapp worker -Q cpu,gpu --loglevel INFO
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Ruff's rules (ruff.toml) and the import contracts that say the layers (.importlinter).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -18,8 +18,13 @@ from webapp.api import flat_errors, require_researcher, validated  # noqa: F401 
 from . import selectors, services
 from .models import BankEntry, Dataset, Polygon, Scan
 from .serializers import (
-    BankEntrySerializer, DatasetSerializer, PolygonInputSerializer, PolygonPatchSerializer, PolygonSerializer,
-    ScanCreateSerializer, ScanSerializer,
+    BankEntrySerializer,
+    DatasetSerializer,
+    PolygonInputSerializer,
+    PolygonPatchSerializer,
+    PolygonSerializer,
+    ScanCreateSerializer,
+    ScanSerializer,
 )
 
 

@@ -23,7 +23,7 @@ class Dataset(models.Model):
         return self.name
 
 
-def scan_upload_to(instance: "Scan", filename: str) -> str:
+def scan_upload_to(instance: Scan, filename: str) -> str:
     return f"scans/{instance.dataset_id}/{filename}"
 
 
@@ -130,7 +130,7 @@ class Polygon(models.Model):
         return f"{self.cls} #{self.pk} on {self.scan_id}"
 
 
-def bank_upload_to(instance: "BankEntry", filename: str) -> str:
+def bank_upload_to(instance: BankEntry, filename: str) -> str:
     return f"bank/{instance.cls.replace(' ', '-')}/{filename}"
 
 

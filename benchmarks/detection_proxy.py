@@ -79,7 +79,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -204,7 +204,7 @@ def _rule(kind: str, c: dict[str, float]) -> tuple[bool, float]:
 # ----------------------------------------------------------------------------- hard negatives
 
 
-@lru_cache(maxsize=None)
+@cache
 def held_out_fonts() -> tuple[str, ...]:
     fonts = sorted({str(p) for d in FONT_DIRS for g in FONT_GLOBS for p in d.glob(g)})
     fonts = tuple(f for f in fonts if "dejavu" not in f.lower())
@@ -214,7 +214,7 @@ def held_out_fonts() -> tuple[str, ...]:
     return fonts
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cap_ratio(font_path: str) -> float:
     from PIL import ImageFont
 
@@ -542,7 +542,7 @@ def main() -> None:
     setup_s = time.perf_counter() - started
     lp = None
     if args.lpips:
-        from evaluation.core.lpips import lpips_distance as lp
+        from imaging.lpips import lpips_distance as lp
 
     records: dict[str, list[dict]] = {name: [] for name in ["do-nothing", *methods]}
     for it in items:

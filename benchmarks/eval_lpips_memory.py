@@ -36,7 +36,7 @@ def _naive(model, a, b) -> float:
     import torch
     import torch.nn.functional as F
 
-    from evaluation.core.lpips import image_to_tensor
+    from imaging.lpips import image_to_tensor
 
     with torch.no_grad():
         pyramids = []
@@ -61,7 +61,7 @@ def _child(mode: str, width: int, height: int, threads: int) -> None:
     import torch
 
     sys.path.insert(0, str(ROOT))
-    from evaluation.core.lpips import load_lpips_alexnet
+    from imaging.lpips import load_lpips_alexnet
 
     torch.set_num_threads(threads)
     model = load_lpips_alexnet("cpu")
@@ -71,7 +71,8 @@ def _child(mode: str, width: int, height: int, threads: int) -> None:
     value = model.image_distance(a, b) if mode == "streaming" else _naive(model, a, b)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"value": value, "seconds": seconds, "extra_mib": (peak - before) / 1024, "peak_mib": peak / 1024}))
+    print(json.dumps({"value": value, "seconds": seconds, "extra_mib": (peak - before) / 1024,
+                      "peak_mib": peak / 1024}))
 
 
 def main() -> None:

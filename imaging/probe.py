@@ -11,9 +11,9 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 #: The one limit on width x height (the setting ``MAX_IMAGE_PIXELS`` defaults to it): a 100+
 #: megapixel scan fits, a decompression bomb does not.

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 
 
-def restoration_upload_to(instance: "Restoration", filename: str) -> str:
+def restoration_upload_to(instance: Restoration, filename: str) -> str:
     # Under private/: only the owner (and staff) download it, through a view that checks.
     return f"private/restorations/{instance.owner_id or 'anon'}/{filename}"
 

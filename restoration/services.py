@@ -1,8 +1,8 @@
 """Writes of the restoration app: submit a scan, run a method over it, train networks."""
 from __future__ import annotations
 
-from dataclasses import replace
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +69,8 @@ def restoration_run(*, record: Restoration, progress=None) -> dict:
 
     result = restore_image(image, method=record.method, options=record.options, progress=per_mille)
     ext = EXTENSIONS[record.image_format]
-    record.output.save(f"restored-{record.pk}.{ext}", ContentFile(imio.encode_image(result.image, fmt=record.image_format)),
-                       save=False)
+    output = imio.encode_image(result.image, fmt=record.image_format)
+    record.output.save(f"restored-{record.pk}.{ext}", ContentFile(output), save=False)
     record.mask.save(f"mask-{record.pk}.png", ContentFile(imio.encode_image(result.mask, fmt="PNG")), save=False)
     rel = Path("restorations") / f"r{record.pk}-{record.created_at:%Y%m%d%H%M%S}"
     out = Path(settings.MEDIA_ROOT) / rel

@@ -83,7 +83,7 @@ class Survey(models.Model):
         return "Score (share correct)" if self.kind == self.Kind.REAL_OR_SYNTHETIC else "Preference for A"
 
 
-def pair_upload_to(instance: "Pair", filename: str) -> str:
+def pair_upload_to(instance: Pair, filename: str) -> str:
     # private/: never served by path; the survey views check who asks.
     return f"private/surveys/{instance.survey_id}/{filename}"
 

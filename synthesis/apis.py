@@ -8,10 +8,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.api import require_researcher, validated
-from webapp.paths import server_folder
 from annotation.models import Dataset
 from jobs.serializers import JobSerializer
+from webapp.api import require_researcher, validated
+from webapp.paths import server_folder
 
 from . import services
 from .models import DamageModel, SyntheticDataset

@@ -70,8 +70,9 @@ def celery_worker_process(worker_database_url):
 
 @pytest.fixture
 def users(db):
-    from webapp.demo import demo_users_ensure
     from django.contrib.auth import get_user_model
+
+    from webapp.demo import demo_users_ensure
 
     demo_users_ensure()
     User = get_user_model()

@@ -94,7 +94,7 @@ def purge_broker() -> None:
 
 class WorkerProcess:
     #: Workers of this test run that are up now (every one consumes the same queues).
-    running: list["WorkerProcess"] = []
+    running: list[WorkerProcess] = []
 
     def __init__(self, *, database_url: str, queues: str = "cpu,gpu"):
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"

@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, JsonResponse
-from django.views.static import serve
 from django.shortcuts import render
+from django.views.static import serve
 
 from .celery import app as celery_app
 

@@ -194,7 +194,7 @@ class ImportReport:
     skipped: list[SkippedPolygon] = field(default_factory=list)
     repaired: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
-    def merge(self, other: "ImportReport") -> None:
+    def merge(self, other: ImportReport) -> None:
         self.scans += other.scans
         self.imported += other.imported
         self.skipped.extend(other.skipped)

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from annotation.core.stats import (
-    Unit, area_histogram, damage_stats, density_map, patch_count_histogram,
+    Unit,
+    area_histogram,
+    damage_stats,
+    density_map,
+    patch_count_histogram,
 )
 from annotation.core.types import CLASS_COLOURS, CLASSES, ScanArtefacts
 

@@ -40,7 +40,7 @@ class FrameGeometry:
     frame_h_mm: float = 24.0
 
     @classmethod
-    def for_35mm(cls, width_px: int, height_px: int) -> "FrameGeometry":
+    def for_35mm(cls, width_px: int, height_px: int) -> FrameGeometry:
         """A 35 mm x 24 mm frame with its long edge along the longer image axis."""
         if width_px >= height_px:
             return cls(width_px, height_px, 35.0, 24.0)
@@ -49,7 +49,7 @@ class FrameGeometry:
     @classmethod
     def for_format(
         cls, width_px: int, height_px: int, long_mm: float, short_mm: float
-    ) -> "FrameGeometry":
+    ) -> FrameGeometry:
         """A ``long_mm`` x ``short_mm`` frame with its long edge along the longer image axis.
 
         ``for_format(w, h, 35, 24)`` equals ``for_35mm(w, h)``.

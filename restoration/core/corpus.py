@@ -534,7 +534,8 @@ def write_corpus(out_dir: str | os.PathLike, *, wallpaper_roots: Iterable[str | 
             if renders_per_kind and not photos:
                 skipped.append(f"{split} {kind}: no {split} photographs")
             elif renders_per_kind and kind == "text" and not split_fonts:
-                skipped.append(f"{split} text: no {split} fonts (held-out prefixes: {', '.join(heldout_font_prefixes)})")
+                held_out = ", ".join(heldout_font_prefixes)
+                skipped.append(f"{split} text: no {split} fonts (held-out prefixes: {held_out})")
             for index in range(renders_per_kind):
                 if not photos or (kind == "text" and not split_fonts):
                     tick()

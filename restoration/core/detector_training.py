@@ -40,6 +40,7 @@ from .losses import dice_loss
 from .realism import Sample, SampleSettings, make_sample
 from .unet import UNet, UNetConfig, load_model, save_model
 
+
 @dataclass(frozen=True)
 class DetectorRecipe:
     """How the detector is trained."""
@@ -261,9 +262,10 @@ def _card(recipe: DetectorRecipe, settings: SampleSettings, arch: UNetConfig, da
         "arch": asdict(arch), "data": data or {}, "val_samples": int(val_samples),
         "selected_step": history[chosen].step, "selected_by": "op_iou", "val": history[chosen].val,
         "threshold": history[chosen].val["threshold"],
-        "operating_point": f"best validation IoU with at most {recipe.max_clean_flagged:.2%} of undamaged pixels flagged",
+        "operating_point": (f"best validation IoU with at most {recipe.max_clean_flagged:.2%} of undamaged "
+                            "pixels flagged"),
         "history": [asdict(h) for h in history], "steps": recipe.steps,
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "torch": str(torch.__version__), "device": device,
         **({"continued_from": str(init)} if init else {}),
         **({"partial": True} if partial else {}),

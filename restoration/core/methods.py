@@ -38,8 +38,16 @@ from imaging.progress import ProgressFn, ReportFn
 
 from .filters import dust_and_scratches
 from .harm import DEFAULT_SENSITIVITY, apply_review, review_components
-from .pipeline import (POLARITIES, DamageMap, detect_damage, frame_px_per_mm, inpaint_torchscript, restore_direct,
-                       restore_masked, value_scale)
+from .pipeline import (
+    POLARITIES,
+    DamageMap,
+    detect_damage,
+    frame_px_per_mm,
+    inpaint_torchscript,
+    restore_direct,
+    restore_masked,
+    value_scale,
+)
 from .unet import load_model
 
 # ``report(current, 1000, message)`` (imaging.progress.ReportFn): per-mille progress over a method's

@@ -219,7 +219,7 @@ def _train(task: str, *, dataset_dir: str | Path, out: str | Path, cfg: Training
         "arch": asdict(arch), "selected_epoch": selected,
         "selected_by": key if cfg.select == "best" else "last epoch",
         "val": history[selected - 1].val, "history": [asdict(h) for h in history],
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **({"continued_from": {"path": str(init), "epochs": previous.get("epochs"), "steps": previous.get("steps"),
                                "val": previous.get("val"), "history": previous.get("history")}} if init else {}),
         "torch": str(torch.__version__), "device": str(device),

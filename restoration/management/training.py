@@ -1,7 +1,6 @@
 """The shared shell of the train_segmentation and train_restoration commands."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError

@@ -123,7 +123,7 @@ class OverlayImageDamage:
 
     @classmethod
     def from_folder(cls, root: str | os.PathLike, *, label: str = "overlay images",
-                    max_pixels: int | None = None) -> "OverlayImageDamage":
+                    max_pixels: int | None = None) -> OverlayImageDamage:
         from imaging.io import read_image
 
         from .sources import find_images

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import cv2
 import numpy as np
@@ -161,7 +161,7 @@ class ArtefactBank:
     def from_synthetic_folder(cls, root: str | os.PathLike, *, folders: dict[str, str] | None = None,
                               max_per_folder: int | None = None, levels: int = 6,
                               cache_path: str | os.PathLike | None = None,
-                              progress: ProgressFn | None = None) -> "ArtefactBank":
+                              progress: ProgressFn | None = None) -> ArtefactBank:
         """A bank of the images under ``root/<folder>/*.png`` (folder -> class by ``folders``).
 
         ``max_per_folder`` keeps the first N files (sorted) of each folder.
@@ -190,7 +190,7 @@ class ArtefactBank:
             bank.save(cache_path, key=key)
         return bank
 
-    def extend(self, other: "ArtefactBank") -> None:
+    def extend(self, other: ArtefactBank) -> None:
         """Add all entries of ``other``."""
         for c in CLASSES:
             for a, s, u in zip(other._alphas[c], other._sources[c], other._um_per_px[c]):
@@ -214,7 +214,7 @@ class ArtefactBank:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, expect_key: str | None = None) -> "ArtefactBank | None":
+    def load(cls, path: str | os.PathLike, *, expect_key: str | None = None) -> ArtefactBank | None:
         """Read a bank written by :meth:`save`; None if ``expect_key`` is given and differs."""
         with np.load(path, allow_pickle=False) as data:
             if int(data["version"]) != _CACHE_VERSION:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -194,7 +194,7 @@ def _assemble(scans, per_scan, classes, description) -> DamageModel:
         source={"description": description, "n_scans": len(scans), "scans": [s.name for s in scans],
                 "frames": [[s.frame.width_px, s.frame.height_px, s.frame.frame_w_mm, s.frame.frame_h_mm]
                            for s in scans]},
-        fitted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         version=SCHEMA_VERSION,
         diagnostics={"mean_patches_per_frame": float(np.mean(n_patches)), "counts_per_frame": per_frame},
     )

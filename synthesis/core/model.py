@@ -103,7 +103,7 @@ class ClassModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ClassModel":
+    def from_dict(cls, data: dict[str, Any]) -> ClassModel:
         def gamma(value):
             return None if value is None else GammaParams(float(value["shape"]), float(value["scale"]))
 
@@ -189,7 +189,7 @@ class DamageModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DamageModel":
+    def from_dict(cls, data: dict[str, Any]) -> DamageModel:
         """Read the form written by :meth:`to_dict`; refuses unknown versions and classes."""
         if not isinstance(data, dict) or "classes" not in data:
             raise DamageModelError("a damage model dict needs a 'classes' mapping")

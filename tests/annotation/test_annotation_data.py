@@ -15,7 +15,6 @@ from imaging.io import write_image
 from tests.support import PUBLIC_DATA, TABLE_1, needs_public_data
 
 
-
 def run(*args) -> str:
     out = StringIO()
     call_command(*args, stdout=out)

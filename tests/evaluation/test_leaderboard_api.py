@@ -176,7 +176,7 @@ def test_image_by_image_draft(researcher, bench, users, client):
 
     def put(name, data, filename=None, mask=False):
         url = reverse("evaluation-api-submission-image", args=[draft, name]) + ("?mask=1" if mask else "")
-        from django.test.client import encode_multipart, BOUNDARY, MULTIPART_CONTENT
+        from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
         body = encode_multipart(BOUNDARY, {"image": upload(filename or f"{name}.png", data, "image/png")})
         return researcher.put(url, body, content_type=MULTIPART_CONTENT)

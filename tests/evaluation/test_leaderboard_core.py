@@ -9,7 +9,12 @@ import pytest
 from evaluation.core.layout import LayoutError, find_benchmark_pairs
 from evaluation.core.masks import score_predicted_mask
 from evaluation.core.ranking import (
-    Metric, average_ranks, from_stored, rank_values, to_public, to_stored,
+    Metric,
+    average_ranks,
+    from_stored,
+    rank_values,
+    to_public,
+    to_stored,
 )
 from imaging.io import write_image
 from tests.evaluation.leaderboard_support import clean_image, damage, write_pairs

@@ -71,7 +71,7 @@ def png(value: int, size: int) -> bytes:
 def published_survey(*, kind: int = 1, sizes=(128, 256), per_size: int = 2, catch: int = 1, seed: int = 7,
                      record=None, title: str = "Test survey"):
     """A published survey whose pairs are stored directly (plain grey images: A light, B dark), no rendering."""
-    from surveys.models import Pair, Survey
+    from surveys.models import Survey
 
     record = record or damage_model_record()
     survey = Survey.objects.create(

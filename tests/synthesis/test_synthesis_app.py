@@ -20,7 +20,6 @@ from synthesis.models import DamageModel, SyntheticDataset
 from tests.support import PUBLIC_DATA, WorkerProcess, needs_public_data, only_worker, wait_for_job
 
 
-
 def run(*args) -> str:
     out = StringIO()
     call_command(*args, stdout=out)

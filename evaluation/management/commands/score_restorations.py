@@ -3,7 +3,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from evaluation.core.scoring import (
-    DEFAULT_DAMAGE_THRESHOLD, DEFAULT_DILATION, ScoringError, report_to_json, score_folders,
+    DEFAULT_DAMAGE_THRESHOLD,
+    DEFAULT_DILATION,
+    ScoringError,
+    report_to_json,
+    score_folders,
 )
 
 

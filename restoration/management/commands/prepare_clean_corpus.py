@@ -3,7 +3,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from restoration.core.corpus import (
-    DEFAULT_FONT_DIRS, DEFAULT_WALLPAPER_ROOTS, HELDOUT_SOURCES, KINDS, SPLITS, write_corpus,
+    DEFAULT_FONT_DIRS,
+    DEFAULT_WALLPAPER_ROOTS,
+    HELDOUT_SOURCES,
+    KINDS,
+    SPLITS,
+    write_corpus,
 )
 
 
@@ -19,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--renders-per-kind", type=int, default=40, help="Renders of each kind in each split.")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--wallpaper-root", type=Path, action="append", dest="wallpaper_roots",
-                            help=f"Folder of wallpapers (repeat; default {' '.join(map(str, DEFAULT_WALLPAPER_ROOTS))}).")
+                            help="Folder of wallpapers (repeat; default "
+                                 f"{' '.join(map(str, DEFAULT_WALLPAPER_ROOTS))}).")
         parser.add_argument("--font-dir", type=Path, action="append", dest="font_dirs",
                             help=f"Folder of TrueType fonts (repeat; default {' '.join(map(str, DEFAULT_FONT_DIRS))}).")
         parser.add_argument("--heldout-source", action="append", dest="heldout_sources",

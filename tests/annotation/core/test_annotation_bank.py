@@ -5,7 +5,11 @@ import numpy as np
 import pytest
 
 from annotation.core.bank import (
-    DEFAULT_PUBLIC_MAPPING, cut_out, iter_artefact_folder, load_artefact_image, parse_mapping,
+    DEFAULT_PUBLIC_MAPPING,
+    cut_out,
+    iter_artefact_folder,
+    load_artefact_image,
+    parse_mapping,
     rasterise,
 )
 from annotation.core.formats import public_data_root

@@ -7,14 +7,22 @@ import numpy as np
 import pytest
 
 from annotation.core.formats import (
-    FormatError, artefacts_equal, build_scan, class_from_label, export_coco, export_public_json,
-    import_coco, import_public_file, load_manifest, load_public_dataset, parse_frame_mm,
+    FormatError,
+    artefacts_equal,
+    build_scan,
+    class_from_label,
+    export_coco,
+    export_public_json,
+    import_coco,
+    import_public_file,
+    load_manifest,
+    load_public_dataset,
+    parse_frame_mm,
     parse_public_json,
 )
 from annotation.core.stats import damage_stats
 from annotation.core.types import FrameGeometry
 from tests.support import PUBLIC_DATA, TABLE_1, needs_public_data
-
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,12 @@ import pytest
 from annotation.core.geometry import validate_polygon
 from annotation.core.plots import statistics_figures
 from annotation.core.stats import (
-    all_patch_counts, area_histogram, area_values, damage_stats, density_map, patch_count_histogram,
+    all_patch_counts,
+    area_histogram,
+    area_values,
+    damage_stats,
+    density_map,
+    patch_count_histogram,
     patch_counts,
 )
 from annotation.core.types import CLASSES, FrameGeometry, ScanArtefacts

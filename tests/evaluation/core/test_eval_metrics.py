@@ -11,13 +11,12 @@ import math
 
 import numpy as np
 import pytest
+from eval_damage_fixtures import IMAGES, triplet
 from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.morphology import disk
 
 from evaluation.core import metrics as m
-
-from eval_damage_fixtures import IMAGES, triplet
 
 
 def test_metric_card_version_is_a_string():

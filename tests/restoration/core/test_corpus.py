@@ -11,8 +11,14 @@ import pytest
 from imaging.io import read_image, write_image
 from restoration.core.clean_images import generated_scene
 from restoration.core.corpus import (
-    HARD_NEGATIVE_KINDS, CorpusError, find_wallpapers, is_photograph, load_corpus, photograph_test,
-    render_hard_negative, write_corpus,
+    HARD_NEGATIVE_KINDS,
+    CorpusError,
+    find_wallpapers,
+    is_photograph,
+    load_corpus,
+    photograph_test,
+    render_hard_negative,
+    write_corpus,
 )
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")

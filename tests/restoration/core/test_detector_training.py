@@ -6,8 +6,13 @@ import pytest
 import torch
 
 from restoration.core import methods as registry
-from restoration.core.detector_training import (THRESHOLDS, DetectorRecipe, default_arch, detection_scores,
-                                                train_detector)
+from restoration.core.detector_training import (
+    THRESHOLDS,
+    DetectorRecipe,
+    default_arch,
+    detection_scores,
+    train_detector,
+)
 from restoration.core.realism import SampleSettings, make_sample
 from restoration.core.unet import UNet, UNetConfig, load_model, save_model
 from tests.support import PUBLIC_DATA, needs_public_data

@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 
 from restoration.core.harm import (
-    DEFAULT_SENSITIVITY, MAX_AREA_UM2, ComponentReport, apply_review, review_components,
+    DEFAULT_SENSITIVITY,
+    MAX_AREA_UM2,
+    ComponentReport,
+    apply_review,
+    review_components,
 )
 from restoration.core.inpaint import inpaint
 from tests.support import PUBLIC_DATA, needs_public_data

@@ -6,11 +6,17 @@ import pytest
 import torch
 
 from restoration.core import methods as registry
-from restoration.core.methods import (DEFAULT_METHOD, MethodError, MethodUnavailable, get_method, get_methods,
-                                      restore_image)
+from restoration.core.methods import (
+    DEFAULT_METHOD,
+    MethodError,
+    MethodUnavailable,
+    get_method,
+    get_methods,
+    restore_image,
+)
 from restoration.core.pipeline import RestorationError, detect_damage, restore_direct, restore_masked
-from restoration.core.unet import UNet, UNetConfig, save_model
 from restoration.core.tiler import tile_grid
+from restoration.core.unet import UNet, UNetConfig, save_model
 
 torch.set_num_threads(2)
 

@@ -130,7 +130,8 @@ def test_metrics_against_hand_derived_values():
     # tp = 4, fp = 4, fn = 4: IoU = 4 / 12, F1 = 8 / 16
     assert scores["iou"] == pytest.approx(1 / 3) and scores["f1"] == pytest.approx(0.5)
     # PSNR: mse 0.01 on [0, 1] -> 20 dB
-    assert float(psnr_unit(torch.full((1, 1, 2, 2), 0.6), torch.full((1, 1, 2, 2), 0.5))) == pytest.approx(20.0, abs=1e-4)
+    value = float(psnr_unit(torch.full((1, 1, 2, 2), 0.6), torch.full((1, 1, 2, 2), 0.5)))
+    assert value == pytest.approx(20.0, abs=1e-4)
     # Dice of a perfect, confident prediction is ~0; gradient loss of equal images is 0
     t = torch.zeros(1, 1, 4, 4)
     t[..., 1:3, 1:3] = 1

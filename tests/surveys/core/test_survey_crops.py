@@ -6,7 +6,13 @@ import pytest
 
 from annotation.core.types import CLASSES
 from surveys.core.crops import (
-    as_display, crop_frame, crop_origin, damage_mask, default_um_per_px, measure_polarity, render_real_vs_synthetic,
+    as_display,
+    crop_frame,
+    crop_origin,
+    damage_mask,
+    default_um_per_px,
+    measure_polarity,
+    render_real_vs_synthetic,
     render_two_methods,
 )
 from surveys.core.methods import ModelDamage, OverlayImageDamage, UniformDamage, fake_damage

@@ -6,8 +6,16 @@ import math
 import pytest
 
 from surveys.core.stats import (
-    TrialRecord, attention, between_groups, binomial_summary, clopper_pearson, d_prime_2afc, group_summary,
-    side_bias, summarise, table2,
+    TrialRecord,
+    attention,
+    between_groups,
+    binomial_summary,
+    clopper_pearson,
+    d_prime_2afc,
+    group_summary,
+    side_bias,
+    summarise,
+    table2,
 )
 
 GROUPS = ("not", "somewhat", "very")

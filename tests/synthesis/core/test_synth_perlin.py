@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 
 from synthesis.core.model import PerlinSettings
-from synthesis.core.perlin import (calibrate_perlin, correlation_length, fractal_noise, kde_map, noise_density,
-                                   perlin_noise, sample_points)
+from synthesis.core.perlin import (
+    calibrate_perlin,
+    correlation_length,
+    fractal_noise,
+    kde_map,
+    noise_density,
+    perlin_noise,
+    sample_points,
+)
 
 
 def test_perlin_noise_is_seeded_bounded_and_smooth():

@@ -12,8 +12,7 @@ import torch
 from annotation.core.types import CLASSES, FrameGeometry
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.overlays import generate_overlays
-from synthesis.core.render import (OverlayPlan, apply_overlay, binarise, composite_cpu, plan_overlay,
-                                   render_overlay)
+from synthesis.core.render import OverlayPlan, apply_overlay, binarise, composite_cpu, plan_overlay, render_overlay
 from synthesis.core.render_torch import composite_torch
 from synthesis.core.scratches import scratch_for_area
 
