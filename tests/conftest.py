@@ -1,7 +1,7 @@
 """Shared fixtures: a real Celery worker process, a Chromium browser, users.
 
-``FILMLAB_STRICT=1`` (set by CI) turns a missing PostgreSQL, Redis, worker or
-browser into a failure instead of a skip.
+``FILMLAB_STRICT=1`` (set by CI) turns a missing PostgreSQL, Redis, worker,
+browser or public data into a failure instead of a skip.
 """
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import shutil
 
 import pytest
 
-from tests.support import STRICT, WorkerProcess, database_url_for, frontend_build, missing, purge_broker
+from tests.support import (
+    STRICT,
+    WorkerProcess,
+    database_url_for,
+    frontend_build,
+    missing,
+    purge_broker,
+    require_public_data,
+)
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # made by the tests themselves are still synchronous and safe.
@@ -66,6 +74,12 @@ def celery_worker_process(worker_database_url):
         missing(f"No Celery worker could be started: {exc}")
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def public_data():
+    """The public FilmDamageSimulator data (``needs_public_data`` marks the tests that use it)."""
+    return require_public_data()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -25,9 +26,9 @@ def _public_data() -> Path:
 
 
 #: The public FilmDamageSimulator data (``$FILM_DAMAGE_DATA`` or ``../shared/...``), and a mark for tests
-#: that need it.
+#: that need it: they skip without it, and fail under FILMLAB_STRICT (the ``public_data`` fixture).
 PUBLIC_DATA = _public_data()
-needs_public_data = pytest.mark.skipif(not PUBLIC_DATA.is_dir(), reason=f"public data not found at {PUBLIC_DATA}")
+needs_public_data = pytest.mark.usefixtures("public_data")
 
 #: Table 1 of Ivanova, Williamson & Henderson (EG 2023), quoted in the data's README:
 #: class -> (count, mean area um^2, std area um^2).
@@ -40,11 +41,27 @@ TABLE_1 = {
 }
 
 
+def run_command(*args) -> str:
+    """Run a management command as ``call_command(*args)`` does and return what it wrote to stdout."""
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
 def missing(reason: str):
     """Fail in strict mode (CI), skip otherwise."""
     if STRICT:
         pytest.fail(f"{reason} (FILMLAB_STRICT=1 makes this a failure)", pytrace=False)
     pytest.skip(reason)
+
+
+def require_public_data() -> Path:
+    """``PUBLIC_DATA``, or a skip (a failure under FILMLAB_STRICT) when its manifest is not there."""
+    if not (PUBLIC_DATA / "manifest.json").is_file():
+        missing(f"public FilmDamageSimulator data not found at {PUBLIC_DATA}")
+    return PUBLIC_DATA
 
 
 def frontend_build(folder: Path) -> Path:

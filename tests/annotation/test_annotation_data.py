@@ -2,36 +2,27 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
-from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotation.models import BankEntry, Dataset, Polygon, Scan
 from imaging.io import write_image
-from tests.support import PUBLIC_DATA, TABLE_1, needs_public_data
-
-
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
+from tests.support import PUBLIC_DATA, TABLE_1, needs_public_data, run_command
 
 
 @needs_public_data
 @pytest.mark.django_db
 def test_import_of_the_public_data_reproduces_table_1():
     # when the ten public files are imported by their manifest
-    log = run("import_annotations", "--manifest", str(PUBLIC_DATA / "manifest.json"), "--dataset", "public",
-              "--no-tiles")
+    log = run_command("import_annotations", "--manifest", str(PUBLIC_DATA / "manifest.json"), "--dataset", "public",
+                      "--no-tiles")
     # then the two degenerate polygons are reported and skipped
     assert log.count("skipped scan_") == 2
     assert Polygon.objects.count() == 12135
     # and damage_stats prints exactly the documented shape, matching Table 1
-    stats = json.loads(run("damage_stats", "--dataset", "public", "--json"))
+    stats = json.loads(run_command("damage_stats", "--dataset", "public", "--json"))
     assert set(stats) == {"dataset", "scans", "classes"}
     assert stats["dataset"] == "public" and stats["scans"] == 10
     assert list(stats["classes"]) == ["dust", "dirt", "short hair", "long hair", "scratch"]
@@ -48,9 +39,9 @@ def test_import_of_the_public_data_reproduces_table_1():
 def test_reimport_replaces_rather_than_duplicates():
     args = ("import_annotations", str(PUBLIC_DATA / "annotations" / "scan_10.json"), "--dataset", "one",
             "--width", "4944", "--height", "3396", "--coordinate-scale", "1.5", "--no-tiles")
-    run(*args)
+    run_command(*args)
     first = Polygon.objects.count()
-    run(*args)
+    run_command(*args)
     assert Polygon.objects.count() == first > 0
     assert Scan.objects.filter(dataset__name="one").count() == 1
 
@@ -61,16 +52,16 @@ def test_single_file_import_needs_a_canvas(tmp_path):
     f.write_text(json.dumps({"0": {"points": [{"x": 1, "y": 1}, {"x": 30, "y": 1}, {"x": 30, "y": 20}],
                                    "label": {"name": "Dust"}}}))
     with pytest.raises(CommandError, match="--width and --height"):
-        run("import_annotations", str(f), "--dataset", "d")
+        run_command("import_annotations", str(f), "--dataset", "d")
     with pytest.raises(CommandError, match="either --manifest"):
-        run("import_annotations", "--dataset", "d")
+        run_command("import_annotations", "--dataset", "d")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(CommandError, match="JSON"):
-        run("import_annotations", str(bad), "--dataset", "d", "--width", "100", "--height", "100")
+        run_command("import_annotations", str(bad), "--dataset", "d", "--width", "100", "--height", "100")
     assert Polygon.objects.count() == 0
-    run("import_annotations", str(f), "--dataset", "d", "--width", "100", "--height", "80", "--frame-mm", "24x18",
-        "--no-tiles")
+    run_command("import_annotations", str(f), "--dataset", "d", "--width", "100", "--height", "80",
+                "--frame-mm", "24x18", "--no-tiles")
     scan = Scan.objects.get(name="a")
     assert (scan.frame_long_mm, scan.frame_short_mm) == (24.0, 18.0)
     polygon = scan.polygons.get()
@@ -81,13 +72,13 @@ def test_single_file_import_needs_a_canvas(tmp_path):
 @needs_public_data
 @pytest.mark.django_db
 def test_export_round_trips_through_json_and_coco(tmp_path):
-    run("import_annotations", str(PUBLIC_DATA / "annotations" / "scan_04.json"), "--dataset", "src",
-        "--width", "4944", "--height", "3396", "--no-tiles")
+    run_command("import_annotations", str(PUBLIC_DATA / "annotations" / "scan_04.json"), "--dataset", "src",
+                "--width", "4944", "--height", "3396", "--no-tiles")
     before = sorted(Polygon.objects.values_list("cls", "area_px"))
-    run("export_annotations", "--dataset", "src", "--format", "json", "--out", str(tmp_path / "json"))
-    run("export_annotations", "--dataset", "src", "--format", "coco", "--out", str(tmp_path / "coco.json"))
-    run("import_annotations", str(tmp_path / "json" / "scan_04.json"), "--dataset", "again",
-        "--width", "4944", "--height", "3396", "--no-tiles")
+    run_command("export_annotations", "--dataset", "src", "--format", "json", "--out", str(tmp_path / "json"))
+    run_command("export_annotations", "--dataset", "src", "--format", "coco", "--out", str(tmp_path / "coco.json"))
+    run_command("import_annotations", str(tmp_path / "json" / "scan_04.json"), "--dataset", "again",
+                "--width", "4944", "--height", "3396", "--no-tiles")
     after = sorted(Polygon.objects.filter(scan__dataset__name="again").values_list("cls", "area_px"))
     assert [c for c, _ in before] == [c for c, _ in after]
     np.testing.assert_allclose([a for _, a in before], [a for _, a in after], rtol=1e-6)
@@ -108,26 +99,25 @@ def test_import_artefact_bank_by_mapping(tmp_path):
             write_image(tmp_path / folder / f"{i}.png", rgba)
     (tmp_path / "hair" / "empty.png").write_bytes(b"")
     # when imported twice
-    log = run("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=dust,hair=long hair")
-    run("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=dust,hair=long hair")
+    log = run_command("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=dust,hair=long hair")
+    run_command("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=dust,hair=long hair")
     # then each image is a bank entry once, with its class and alpha area, and the bad file is reported
     assert "empty.png" in log
     entries = sorted(BankEntry.objects.values_list("cls", "area_px"))
     assert entries == [("dust", 50.0), ("dust", 100.0), ("long hair", 50.0)]
     with pytest.raises(CommandError, match="unknown class"):
-        run("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=fluff,hair=long hair")
+        run_command("import_artefact_bank", str(tmp_path), "--mapping", "sprinkles=fluff,hair=long hair")
 
 
 @pytest.mark.django_db
 def test_damage_stats_on_unknown_dataset():
     with pytest.raises(CommandError, match="No dataset"):
-        run("damage_stats", "--dataset", "nope", "--json")
+        run_command("damage_stats", "--dataset", "nope", "--json")
 
 
+@needs_public_data
 @pytest.mark.django_db
-def test_demo_content_is_idempotent(settings):
-    if not (Path(settings.FILM_DAMAGE_DATA) / "manifest.json").exists():
-        pytest.skip("public data not present")
+def test_demo_content_is_idempotent():
     from annotation.demo import load_demo
 
     load_demo(log=lambda m: None)
@@ -152,8 +142,8 @@ def test_cut_out_artefacts_into_the_bank(tmp_path):
     services.polygon_create(scan=scan, cls="dirt", points=[[30, 20], [60, 20], [60, 40], [30, 40]])
     services.polygon_create(scan=scan, cls="dust", points=[[100, 80], [110, 80], [105, 90]])
     # when cut out twice
-    log = run("cut_out_artefacts", "--dataset", "cut")
-    run("cut_out_artefacts", "--dataset", "cut")
+    log = run_command("cut_out_artefacts", "--dataset", "cut")
+    run_command("cut_out_artefacts", "--dataset", "cut")
     # then each polygon is one bank entry: a square RGBA cut-out keeping 16 bits, alpha from the polygon
     assert "2 artefact(s)" in log and BankEntry.objects.count() == 2
     entry = BankEntry.objects.get(cls="dirt")
@@ -164,4 +154,4 @@ def test_cut_out_artefacts_into_the_bank(tmp_path):
     assert (rgba[..., 3] > 0).sum() == 30 * 20
     assert entry.source_scan == scan and entry.area_um2 == pytest.approx(600 * scan.frame.um2_per_px)
     with pytest.raises(CommandError, match="No scans with pixels"):
-        run("cut_out_artefacts", "--dataset", "nope")
+        run_command("cut_out_artefacts", "--dataset", "nope")

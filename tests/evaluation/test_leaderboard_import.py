@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from evaluation.models import Benchmark, BenchmarkImage
@@ -17,14 +15,9 @@ from evaluation.services import files
 from evaluation.services.benchmarks import BenchmarkImportError, benchmark_import
 from imaging.io import write_image
 from tests.evaluation.leaderboard_support import NAMES, write_pairs, zip_bytes
+from tests.support import run_command
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
-
-
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("layout, expected_kind", [
@@ -140,17 +133,17 @@ def test_a_failure_part_way_keeps_nothing(tmp_path, private_media):
 
 def test_command_imports_a_folder_or_a_zip_and_refuses_a_taken_name(tmp_path):
     write_pairs(tmp_path / "b", layout="input/gt")
-    out = json.loads(run("import_benchmark", str(tmp_path / "b"), "--name", "cmd", "--threshold", "0.05",
-                         "--dilation", "1", "--json"))
+    out = json.loads(run_command("import_benchmark", str(tmp_path / "b"), "--name", "cmd", "--threshold", "0.05",
+                                 "--dilation", "1", "--json"))
     assert (out["name"], out["layout"], out["threshold"], out["dilation"]) == ("cmd", "input/gt", 0.05, 1)
     assert [i["name"] for i in out["images"]] == list(NAMES)
     members = {str(p.relative_to(tmp_path / "b")): p.read_bytes() for p in (tmp_path / "b").rglob("*.png")}
     (tmp_path / "b.zip").write_bytes(zip_bytes(members))
-    assert "3 pairs" in run("import_benchmark", str(tmp_path / "b.zip"), "--name", "zipped")
+    assert "3 pairs" in run_command("import_benchmark", str(tmp_path / "b.zip"), "--name", "zipped")
     with pytest.raises(CommandError, match="exists already"):
-        run("import_benchmark", str(tmp_path / "b"), "--name", "cmd")
+        run_command("import_benchmark", str(tmp_path / "b"), "--name", "cmd")
     with pytest.raises(CommandError, match="threshold must be in"):
-        run("import_benchmark", str(tmp_path / "b"), "--name", "new", "--threshold", "1.5")
+        run_command("import_benchmark", str(tmp_path / "b"), "--name", "new", "--threshold", "1.5")
     from evaluation.management.commands.import_benchmark import Command
 
     help_text = Command().create_parser("manage.py", "import_benchmark").format_help()

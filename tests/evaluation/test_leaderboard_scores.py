@@ -4,11 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from io import StringIO
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from evaluation import selectors
@@ -19,14 +17,9 @@ from evaluation.services import baselines, scoring, submissions
 from imaging.io import write_image
 from jobs.models import Job
 from tests.evaluation.leaderboard_support import restorations, upload, write_pairs, zip_bytes
+from tests.support import run_command
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
-
-
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def make_submission(bench, user, name="M", quality="good"):
@@ -180,13 +173,13 @@ def test_rescoring_when_the_metric_card_changes(bench, users, monkeypatch):
     Job.objects.filter(pk=submission.job_id).update(state=Job.State.SUCCEEDED)
     submissions.submission_create(benchmark=bench, user=users["researcher"], method_name="draft")
     assert not selectors.submissions_needing_rescore().exists()
-    assert "0 submission(s)" in run("rescore_submissions")
+    assert "0 submission(s)" in run_command("rescore_submissions")
     # when the metric card changes version
     monkeypatch.setattr(card, "METRIC_CARD_VERSION", "9.9-test")
     # then the submission is stale, and the command enqueues a scoring job for it only
     assert list(selectors.submissions_needing_rescore()) == [submission]
     assert selectors.leaderboard(benchmark=bench)["rows"][0]["stale"]
-    out = run("rescore_submissions")
+    out = run_command("rescore_submissions")
     assert f"1 submission(s) enqueued for scoring ({submission.pk})" in out
     submission.refresh_from_db()
     job = submission.job
@@ -203,7 +196,7 @@ def test_rescoring_when_the_metric_card_changes(bench, users, monkeypatch):
     Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED)
     assert not selectors.submissions_needing_rescore().exists()
     # --all re-scores everything from scratch
-    assert "1 submission(s)" in run("rescore_submissions", "--all")
+    assert "1 submission(s)" in run_command("rescore_submissions", "--all")
     assert not Score.objects.filter(submission=submission).exists()
 
 
@@ -212,16 +205,16 @@ def test_score_restorations_prints_the_documented_json(tmp_path):
     (tmp_path / "mine").mkdir()
     for name, (damaged, restored) in pairs.items():
         write_image(tmp_path / "mine" / f"{name}.png", restored if name == "a" else damaged)
-    out = json.loads(run("score_restorations", "--gt", str(tmp_path / "b" / "restored"), "--restored",
-                         str(tmp_path / "mine"), "--damaged", str(tmp_path / "b" / "damaged"), "--json"))
+    out = json.loads(run_command("score_restorations", "--gt", str(tmp_path / "b" / "restored"), "--restored",
+                                 str(tmp_path / "mine"), "--damaged", str(tmp_path / "b" / "damaged"), "--json"))
     assert [i["name"] for i in out["images"]] == ["a", "b", "c"]
     for key in ("psnr", "ssim", "lpips", "psnr_damage", "psnr_clean"):
         assert key in out["images"][0] and key in out["mean"] and key in out["std"]
     assert out["images"][0]["psnr"] is None  # identical to the ground truth: inf, written as null
     assert out["images"][1]["psnr"] == pytest.approx(card.psnr(pairs["b"][1], pairs["b"][0]))
     assert out["metric_card"]["version"] == card.METRIC_CARD_VERSION
-    plain = json.loads(run("score_restorations", "--gt", str(tmp_path / "b" / "restored"), "--restored",
-                           str(tmp_path / "mine"), "--json"))
+    plain = json.loads(run_command("score_restorations", "--gt", str(tmp_path / "b" / "restored"), "--restored",
+                                   str(tmp_path / "mine"), "--json"))
     assert "psnr_damage" not in plain["images"][0] and plain["mean"]["psnr"] is None  # inf among finite values
 
 

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import io
-from io import StringIO
 
 import numpy as np
 import pytest
 import tifffile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from imaging.io import encode_image, read_image, write_image
 from restoration.models import Restoration
-from tests.support import wait_for_job
+from tests.support import run_command, wait_for_job
 
 
 def specked(h=200, w=300, *, dtype=np.uint16, channels=3, seed=0) -> tuple[np.ndarray, np.ndarray]:
@@ -31,20 +29,14 @@ def specked(h=200, w=300, *, dtype=np.uint16, channels=3, seed=0) -> tuple[np.nd
     return np.clip(image, 0, top).astype(dtype), mask
 
 
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("ext", ["tif", "png"])
 def test_restore_command_keeps_format_and_depth(tmp_path, ext):
     # given a 16-bit RGB scan with white specks
     image, mask = specked()
     src = write_image(tmp_path / f"in.{ext}", image)
     # when the dust & scratches filter restores it
-    run("restore", str(src), "--out", str(tmp_path / f"out.{ext}"), "--method", "dust-scratches",
-        "--mask-out", str(tmp_path / "mask.png"))
+    run_command("restore", str(src), "--out", str(tmp_path / f"out.{ext}"), "--method", "dust-scratches",
+                "--mask-out", str(tmp_path / "mask.png"))
     out = read_image(tmp_path / f"out.{ext}")
     found = read_image(tmp_path / "mask.png")
     # then format, depth and shape are kept, specks are gone, and nothing outside the mask changed
@@ -59,14 +51,14 @@ def test_restore_command_errors(tmp_path):
     image, _ = specked(dtype=np.uint16)
     src = write_image(tmp_path / "in.tif", image)
     with pytest.raises(CommandError, match="unknown method"):
-        run("restore", str(src), "--out", str(tmp_path / "o.tif"), "--method", "magic")
+        run_command("restore", str(src), "--out", str(tmp_path / "o.tif"), "--method", "magic")
     with pytest.raises(CommandError, match="JPEG"):
-        run("restore", str(src), "--out", str(tmp_path / "o.jpg"), "--method", "dust-scratches")
+        run_command("restore", str(src), "--out", str(tmp_path / "o.jpg"), "--method", "dust-scratches")
     (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nnope")
     with pytest.raises(CommandError):
-        run("restore", str(tmp_path / "bad.png"), "--out", str(tmp_path / "o.png"))
+        run_command("restore", str(tmp_path / "bad.png"), "--out", str(tmp_path / "o.png"))
     with pytest.raises(CommandError, match="LaMa"):
-        run("restore", str(src), "--out", str(tmp_path / "o.tif"), "--method", "lama")
+        run_command("restore", str(src), "--out", str(tmp_path / "o.tif"), "--method", "lama")
 
 
 def tiff_bytes(array) -> bytes:
@@ -139,8 +131,9 @@ def test_restoration_job_on_a_real_worker(client, users, celery_worker_process):
 def test_training_commands_take_the_recipe_and_a_detector_can_start_the_restoration_network(toy_dataset, tmp_path):
     # when: a tiny detector is trained from the command line, keeping its best epoch
     seg = tmp_path / "seg.pt"
-    out = run("train_segmentation", "--dataset", str(toy_dataset), "--out", str(seg), "--epochs", "2", "--seed", "1",
-              "--base", "4", "--depth", "2", "--crop", "32", "--crops-per-item", "2", "--batch-size", "4")
+    out = run_command("train_segmentation", "--dataset", str(toy_dataset), "--out", str(seg), "--epochs", "2",
+                      "--seed", "1", "--base", "4", "--depth", "2", "--crop", "32", "--crops-per-item", "2",
+                      "--batch-size", "4")
     # then: each epoch is logged and the card holds the options given
     from restoration.core.unet import load_model
 
@@ -150,17 +143,17 @@ def test_training_commands_take_the_recipe_and_a_detector_can_start_the_restorat
     assert card["selected_by"] == "iou"
     # when: the restoration network starts from that detector
     rest = tmp_path / "rest.pt"
-    run("train_restoration", "--dataset", str(toy_dataset), "--out", str(rest), "--epochs", "1", "--base", "4",
-        "--depth", "2", "--crop", "32", "--crops-per-item", "2", "--batch-size", "4", "--perceptual-weight", "0",
-        "--init", str(seg))
+    run_command("train_restoration", "--dataset", str(toy_dataset), "--out", str(rest), "--epochs", "1",
+                "--base", "4", "--depth", "2", "--crop", "32", "--crops-per-item", "2", "--batch-size", "4",
+                "--perceptual-weight", "0", "--init", str(seg))
     restorer, card = load_model(rest)
     # then: it is gated, its body is the detector's, and it says where it started
     assert restorer.config.gated and card["continued_from"]["path"] == str(seg)
     assert card["loss"].startswith("l1+grad+damage-l1")
     # and: an architecture that does not match is a clear error, not a traceback
     with pytest.raises(CommandError, match="architecture"):
-        run("train_restoration", "--dataset", str(toy_dataset), "--out", str(tmp_path / "x.pt"), "--epochs", "1",
-            "--base", "8", "--depth", "2", "--crop", "32", "--init", str(seg))
+        run_command("train_restoration", "--dataset", str(toy_dataset), "--out", str(tmp_path / "x.pt"),
+                    "--epochs", "1", "--base", "8", "--depth", "2", "--crop", "32", "--init", str(seg))
     with pytest.raises(CommandError, match="no checkpoint"):
-        run("train_segmentation", "--dataset", str(toy_dataset), "--out", str(tmp_path / "y.pt"),
-            "--init", str(tmp_path / "missing.pt"))
+        run_command("train_segmentation", "--dataset", str(toy_dataset), "--out", str(tmp_path / "y.pt"),
+                    "--init", str(tmp_path / "missing.pt"))

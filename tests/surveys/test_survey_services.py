@@ -7,11 +7,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 
 from imaging.io import read_image
 from surveys import services
 from surveys.models import Pair, Response, Survey
+from tests.support import run_command
 from tests.surveys.survey_helpers import (
     damage_model_record,
     published_survey,
@@ -193,9 +193,9 @@ def test_results_match_scores_computed_by_hand(db):
             scores = [100 * statistics.mean(a for pair, catch, a in d["picks"] if not catch and sizes[pair] == size)
                       for d in members]
             cell = rows[group]["cells"][size]
-            assert cell["mean"] == pytest.approx(statistics.mean(scores)) if scores else cell["mean"] is None
-            if len(scores) > 1:
-                assert cell["std"] == pytest.approx(statistics.stdev(scores))
+            # no mean without scores, no spread without two
+            assert cell["mean"] == (pytest.approx(statistics.mean(scores)) if scores else None)
+            assert cell["std"] == (pytest.approx(statistics.stdev(scores)) if len(scores) > 1 else None)
     assert results["finished"] == 9 and results["flagged"] == []
 
 
@@ -233,19 +233,17 @@ def test_survey2_scores_are_preferences_for_a(db):
 
 
 @pytest.mark.django_db
-def test_results_command_prints_table_and_json(db, capsys):
+def test_results_command_prints_table_and_json(db):
     survey = published_survey(sizes=(128,), per_size=2, catch=0)
     seeded_answers(survey, 3, seed=1)
-    call_command("survey_results", "--survey", survey.slug)
-    text = capsys.readouterr().out
+    text = run_command("survey_results", "--survey", survey.slug)
     assert "Overall" in text and "Kruskal-Wallis" in text
-    call_command("survey_results", "--survey", survey.slug, "--json")
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(run_command("survey_results", "--survey", survey.slug, "--json"))
     assert data["finished"] == 3 and data["table"]["columns"] == [128, "overall"]
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="No survey"):
-        call_command("survey_results", "--survey", "nope")
+        run_command("survey_results", "--survey", "nope")
 
 
 @pytest.mark.django_db

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotation import services as annotation_services
@@ -17,13 +15,7 @@ from imaging.io import read_image, write_image
 from jobs.models import Job
 from synthesis import services
 from synthesis.models import DamageModel, SyntheticDataset
-from tests.support import PUBLIC_DATA, WorkerProcess, needs_public_data, only_worker, wait_for_job
-
-
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
+from tests.support import PUBLIC_DATA, WorkerProcess, needs_public_data, only_worker, run_command, wait_for_job
 
 
 def square(cls, x, y, side, frame):
@@ -51,13 +43,13 @@ def small_dataset(db):
 
 @pytest.mark.django_db
 def test_fit_command_stores_versions_and_reports_fallbacks(small_dataset):
-    out = json.loads(run("fit_damage_model", "--dataset", "small", "--name", "m", "--json"))
+    out = json.loads(run_command("fit_damage_model", "--dataset", "small", "--name", "m", "--json"))
     assert out["version"] == 1
     assert out["model"]["classes"]["dust"]["n_artefacts"] == 80
     # classes without samples fall back and say so
     assert out["model"]["classes"]["scratch"]["p_nonempty"] == 0
     assert "scratch" in out["notes"]
-    run("fit_damage_model", "--dataset", "small", "--name", "m")
+    run_command("fit_damage_model", "--dataset", "small", "--name", "m")
     assert list(DamageModel.objects.filter(name="m").values_list("version", flat=True)) == [2, 1]
 
 
@@ -65,20 +57,22 @@ def test_fit_command_stores_versions_and_reports_fallbacks(small_dataset):
 def test_fit_refuses_empty_and_unknown_input(small_dataset):
     annotation_services.dataset_get_or_create(name="empty")
     with pytest.raises(CommandError, match="no annotated artefacts"):
-        run("fit_damage_model", "--dataset", "empty", "--name", "x")
+        run_command("fit_damage_model", "--dataset", "empty", "--name", "x")
     with pytest.raises(CommandError, match="No dataset"):
-        run("fit_damage_model", "--dataset", "nope", "--name", "x")
+        run_command("fit_damage_model", "--dataset", "nope", "--name", "x")
     with pytest.raises(CommandError, match="no scan"):
-        run("fit_damage_model", "--dataset", "small", "--name", "x", "--scan", "zzz")
+        run_command("fit_damage_model", "--dataset", "small", "--name", "x", "--scan", "zzz")
 
 
 @needs_public_data
 @pytest.mark.django_db
 def test_generate_overlays_command_prints_the_documented_json(tmp_path):
-    run("import_annotations", "--manifest", str(PUBLIC_DATA / "manifest.json"), "--dataset", "public", "--no-tiles")
-    run("fit_damage_model", "--dataset", "public", "--name", "paper")
-    out = json.loads(run("generate_overlays", "--model", "paper", "--width", "1236", "--height", "849",
-                         "--count", "2", "--seed", "7", "--out", str(tmp_path), "--polarity", "random", "--json"))
+    run_command("import_annotations", "--manifest", str(PUBLIC_DATA / "manifest.json"), "--dataset", "public",
+                "--no-tiles")
+    run_command("fit_damage_model", "--dataset", "public", "--name", "paper")
+    out = json.loads(run_command("generate_overlays", "--model", "paper", "--width", "1236", "--height", "849",
+                                 "--count", "2", "--seed", "7", "--out", str(tmp_path), "--polarity", "random",
+                                 "--json"))
     assert [sorted(o) for o in out["overlays"]][0][:5] == ["counts", "damaged_fraction", "mask", "overlay", "polarity"]
     for item in out["overlays"]:
         mask = read_image(item["mask"])
@@ -88,12 +82,12 @@ def test_generate_overlays_command_prints_the_documented_json(tmp_path):
         assert item["seconds"] > 0
     # same seed, same bytes
     again = tmp_path / "again"
-    run("generate_overlays", "--model", "paper:1", "--width", "1236", "--height", "849", "--count", "2", "--seed", "7",
-        "--out", str(again), "--polarity", "random")
+    run_command("generate_overlays", "--model", "paper:1", "--width", "1236", "--height", "849", "--count", "2",
+                "--seed", "7", "--out", str(again), "--polarity", "random")
     for name in ("overlay_0001.png", "mask_0002.png"):
         assert (tmp_path / name).read_bytes() == (again / name).read_bytes()
     with pytest.raises(CommandError, match="No damage model"):
-        run("generate_overlays", "--model", "nope", "--width", "10", "--height", "10", "--out", str(tmp_path))
+        run_command("generate_overlays", "--model", "nope", "--width", "10", "--height", "10", "--out", str(tmp_path))
 
 
 def make_clean_images(folder: Path, n: int = 6) -> Path:
@@ -195,15 +189,26 @@ def test_preview_job_renders_both_polarities(client, users, small_dataset, celer
     from synthesis.models import OverlayPreview
 
     preview = OverlayPreview.objects.get(pk=r.json()["preview_id"])
-    files = preview.result["files"]
-    negative = read_image(Path(settings.MEDIA_ROOT) / files["negative"])
-    positive = read_image(Path(settings.MEDIA_ROOT) / files["positive"])
-    mask = read_image(Path(settings.MEDIA_ROOT) / files["mask"]) > 0
-    assert negative.shape == positive.shape == (384, 512, 3)
-    if mask.any():  # white artefacts on the negative, black on the positive, grey elsewhere
-        assert negative[mask].mean() > 128 > positive[mask].mean()
-    np.testing.assert_array_equal(negative[~mask & (negative.max(axis=-1) == 128)].max(axis=-1), 128)
-    assert client.get(f"/models/previews/{preview.pk}/").status_code == 200
+    negative, positive, clean, mask = (read_image(Path(settings.MEDIA_ROOT) / preview.result["files"][k])
+                                       for k in ("negative", "positive", "clean", "mask"))
+    assert negative.shape == positive.shape == clean.shape == (384, 512, 3)
+    # with no image given, the damage lies on a uniform grey frame
+    assert (clean == 128).all()
+    # the seed draws damage, over part of the frame
+    assert set(np.unique(mask)) == {0, 255}
+    mask = mask == 255
+    assert preview.result["damaged_fraction"] == pytest.approx(mask.mean()) and mask.mean() < 0.5
+    # every masked pixel is white damage on the negative and black damage on the positive, in grey
+    assert negative[mask].min() > 128 > positive[mask].max()
+    for image in (negative, positive):
+        assert (image == image[..., :1]).all()
+    # outside the mask only the faint edges below its threshold are touched, each toward its own polarity
+    assert negative[~mask].min() == 128 == positive[~mask].max()
+    untouched = (negative == 128).all(axis=-1) & (positive == 128).all(axis=-1)
+    assert untouched[~mask].mean() > 0.9
+    page = client.get(f"/models/previews/{preview.pk}/")
+    assert page.status_code == 200 and b'id="preview-viewer"' in page.content
+    assert preview.result["files"]["negative"].encode() in page.content  # what preview.js opens
 
 
 def zip_of(files: dict[str, bytes]) -> bytes:

@@ -4,11 +4,21 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from pytest_django.asserts import assertRedirects
 
 from webapp.demo import DEMO_USERS, demo_load
 from webapp.roles import ROLE_PERMISSIONS, ensure_roles, has_role
 
-NAV_NAMES = ["annotation:index", "synthesis:index", "restoration:index", "evaluation:index", "surveys:index"]
+#: Each section's index page: its heading and an element only that page renders (for a researcher).
+SECTIONS = {
+    "annotation:index": ("<h1>Annotate</h1>", "scan-table"),
+    "synthesis:index": ("<h1>Damage models</h1>", "model-table"),
+    "restoration:index": ("<h1>Restore a scan</h1>", "restore-form"),
+    "evaluation:index": ("<h1>Leaderboard</h1>", "benchmark-table"),
+    "surveys:index": ("<h1>Surveys</h1>", "survey-table"),
+}
+#: The one section an anonymous visitor may read: the leaderboard.
+PUBLIC = {"evaluation:index"}
 
 
 @pytest.mark.django_db
@@ -19,10 +29,28 @@ def test_home_lists_every_section(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", NAV_NAMES)
-def test_each_section_page_renders(client, name):
+@pytest.mark.parametrize("name", sorted(SECTIONS))
+def test_each_section_page_renders_for_a_researcher(client, users, name):
+    heading, testid = SECTIONS[name]
+    client.force_login(users["researcher"])
     response = client.get(reverse(name))
-    assert response.status_code in (200, 302)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert heading in html and f'data-testid="{testid}"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(set(SECTIONS) - PUBLIC))
+def test_anonymous_visitors_are_sent_to_log_in(client, name):
+    url = reverse(name)
+    assertRedirects(client.get(url), f"{reverse('login')}?next={url}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_anonymous_visitors_read_the_public_sections(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200 and SECTIONS[name][0] in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -94,7 +122,9 @@ def test_openapi_schema_lists_the_job_endpoints(client, users):
 
 @pytest.mark.django_db
 def test_api_needs_authentication(client):
-    assert client.get("/api/jobs/").status_code in (401, 403)
+    # the first authentication class is the session's, which sends no WWW-Authenticate challenge: 403, not 401
+    response = client.get("/api/jobs/")
+    assert response.status_code == 403 and "credentials were not provided" in response.json()["detail"]
 
 
 @pytest.mark.django_db

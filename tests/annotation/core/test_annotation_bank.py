@@ -12,10 +12,8 @@ from annotation.core.bank import (
     parse_mapping,
     rasterise,
 )
-from annotation.core.formats import public_data_root
 from imaging.io import ImageError, write_image
-
-DATA = public_data_root()
+from tests.support import PUBLIC_DATA, needs_public_data
 
 
 def test_binary_alpha_of_a_square_is_the_pixels_it_covers():
@@ -116,9 +114,9 @@ def test_folder_iteration_and_artefact_images(tmp_path):
         load_artefact_image(tmp_path / "b" / "bad.png")
 
 
-@pytest.mark.skipif(not (DATA / "synthetic").is_dir(), reason="public synthetic artefacts absent")
+@needs_public_data
 def test_public_artefact_folder():
-    sources = list(iter_artefact_folder(DATA / "synthetic", DEFAULT_PUBLIC_MAPPING))
+    sources = list(iter_artefact_folder(PUBLIC_DATA / "synthetic", DEFAULT_PUBLIC_MAPPING))
     assert len(sources) == 6100
     counts = {}
     for s in sources:

@@ -1,8 +1,9 @@
 """PSNR, SSIM and their region variants, against hand-derived values and scikit-image.
 
 scikit-image's ``structural_similarity`` with the metric card's arguments *is* the card's definition
-of SSIM (DESIGN.md, "Metric card"), so it is the external reference here; the constant-image case is
-also derived by hand from Wang et al. 2004, eq. 13, where both variances and the covariance vanish.
+of SSIM (``evaluation.core.metrics.METRIC_CARD["ssim"]``), so it is the external reference here; the
+constant-image case is also derived by hand from Wang et al. 2004, eq. 13, where both variances and the
+covariance vanish.
 """
 
 from __future__ import annotations
@@ -19,9 +20,22 @@ from skimage.morphology import disk
 from evaluation.core import metrics as m
 
 
-def test_metric_card_version_is_a_string():
-    assert m.METRIC_CARD_VERSION == "1.0"
-    assert m.METRIC_CARD["version"] == m.METRIC_CARD_VERSION
+def test_metric_card_states_the_window_the_ssim_uses():
+    # given: scikit-image's Gaussian SSIM with the sigma the code passes it
+    def skimage_ssim(side):
+        image = np.zeros((side, side), np.uint8)
+        return structural_similarity(image, image, gaussian_weights=True, sigma=m.SSIM_SIGMA,
+                                     use_sample_covariance=False, data_range=255)
+
+    # then: SSIM_WIN_SIZE is the window scikit-image derives from that sigma: it takes images of that
+    # size and refuses one pixel less
+    assert skimage_ssim(m.SSIM_WIN_SIZE) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="win_size exceeds image extent"):
+        skimage_ssim(m.SSIM_WIN_SIZE - 1)
+    # and the card, which every stored score cites, states that sigma, window and border
+    assert f"sigma={m.SSIM_SIGMA}," in m.METRIC_CARD["ssim"]
+    assert f"({m.SSIM_WIN_SIZE} taps)" in m.METRIC_CARD["ssim"]
+    assert f"the {m.SSIM_BORDER}-px border" in m.METRIC_CARD["regions"]
 
 
 @pytest.mark.parametrize(

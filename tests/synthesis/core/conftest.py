@@ -10,14 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PUBLIC_DATA
-
 
 @pytest.fixture(scope="session")
-def data_dir() -> Path:
-    if not (PUBLIC_DATA / "manifest.json").exists():
-        pytest.skip(f"public FilmDamageSimulator data not found at {PUBLIC_DATA}")
-    return PUBLIC_DATA
+def data_dir(public_data) -> Path:
+    return public_data
 
 
 @pytest.fixture(scope="session")
