@@ -30,7 +30,7 @@ def test_restore_a_scan_follow_its_tiles_compare_and_download(page, live_server,
     page.click("[data-testid=restore-form] button[type=submit]")
     # then: the job page follows the detection tile by tile, and shows the result when it is done
     page.wait_for_selector("#compare-viewer", timeout=240_000)
-    tiles = [m for m in messages if re.fullmatch(r"detecting damage: tile \d+ of 345", m)]
+    tiles = [m for m in messages if re.fullmatch(r"detecting damage: tile \d+ of \d+", m)]
     assert tiles, messages
     record = Restoration.objects.get()
     assert record.width == 3072 and record.bit_depth == 16 and record.info["damaged_fraction"] > 0
