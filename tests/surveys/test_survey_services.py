@@ -178,10 +178,11 @@ def seeded_answers(survey, n_participants: int, seed: int) -> list[dict]:
 
 
 @pytest.mark.django_db
-def test_results_match_scores_computed_by_hand(db):
+@pytest.mark.parametrize("participants", [9, 1])  # one: groups with no score, and with one
+def test_results_match_scores_computed_by_hand(db, participants):
     survey = published_survey(sizes=(128, 256), per_size=2, catch=1)
     sizes = dict(survey.pairs.values_list("pk", "crop_size"))
-    done = seeded_answers(survey, 9, seed=4)
+    done = seeded_answers(survey, participants, seed=4)
     from surveys.selectors import survey_results
 
     results = survey_results(survey=survey)
@@ -196,7 +197,7 @@ def test_results_match_scores_computed_by_hand(db):
             # no mean without scores, no spread without two
             assert cell["mean"] == (pytest.approx(statistics.mean(scores)) if scores else None)
             assert cell["std"] == (pytest.approx(statistics.stdev(scores)) if len(scores) > 1 else None)
-    assert results["finished"] == 9 and results["flagged"] == []
+    assert results["finished"] == participants and results["flagged"] == []
 
 
 @pytest.mark.django_db
