@@ -181,6 +181,36 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
                           on_eval=on_eval, progress=progress)
 
 
+def detector_calibrate(*, weights, corpus_dir, model_ref: str = "FilmDamageSimulator", samples: int = 256,
+                       max_clean_flagged: float = 5e-4, seed: int = 0, write: bool = False) -> dict:
+    """The operating point of a detector on the validation pictures of the corpus's training split.
+
+    With ``write`` the threshold (and how it was chosen) goes into the checkpoint's card, where the
+    detecting methods read it (``threshold`` 0, their default). See ``calibrate_detector``.
+    """
+    from restoration.core.corpus import load_corpus
+    from restoration.core.detector_training import calibrate_detector, training_pictures
+    from restoration.core.unet import load_model, save_model
+    from synthesis import services as synthesis_services
+    from synthesis.selectors import damage_model_lookup
+
+    record = damage_model_lookup(model_ref)
+    if record is None:
+        raise ValueError(f"No damage model {model_ref!r}: fit one first (fit_damage_model, or seed_demo).")
+    net, card = load_model(weights)
+    _, val = training_pictures([i.path for i in load_corpus(corpus_dir, split="train")])
+    scores = calibrate_detector(net, val, synthesis_services.damage_model_core(record),
+                                synthesis_services.artefact_bank(), samples=samples, seed=seed,
+                                max_clean_flagged=max_clean_flagged)
+    if write:
+        card = {**card, "threshold": scores["threshold"],
+                "calibration": {"scores": scores, "samples": samples, "seed": seed, "pictures": len(val),
+                                "corpus": str(Path(corpus_dir).resolve()), "split": "train (validation pictures)",
+                                "rule": f"best IoU with at most {max_clean_flagged:.2%} of undamaged pixels flagged"}}
+        save_model(weights, net, card=card)
+    return scores
+
+
 def detector_training_start(*, name: str, corpus_dir: str, steps: int = 1500, seed: int = 0, user=None):
     """Queue detector training (``gpu`` queue) that registers the detector as ``name`` when it finishes."""
     from restoration.core.corpus import load_corpus

@@ -127,7 +127,8 @@ def validation_set(photos: Sequence[np.ndarray], model: DamageModel, bank: Artef
 
 
 #: Thresholds the operating point is chosen from.
-THRESHOLDS = tuple(round(float(t), 3) for t in np.concatenate([np.arange(0.3, 0.9, 0.05), np.arange(0.9, 0.995, 0.01)]))
+THRESHOLDS = tuple(round(float(t), 3) for t in np.concatenate([np.arange(0.3, 0.9, 0.05), np.arange(0.9, 0.995, 0.01),
+                                                                [0.995, 0.998, 0.999]]))
 
 
 def _scores(prob: np.ndarray, truth: np.ndarray, damaged: np.ndarray, threshold: float) -> dict[str, float]:
@@ -270,6 +271,38 @@ def _card(recipe: DetectorRecipe, settings: SampleSettings, arch: UNetConfig, da
         **({"continued_from": str(init)} if init else {}),
         **({"partial": True} if partial else {}),
     }
+
+
+def calibrate_detector(net: UNet, photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank, *,
+                       samples: int = 256, size: int = 192, seed: int = 0, max_clean_flagged: float = 5e-4,
+                       damage_level: float | tuple[float, float] = (1.0, 8.0), device: str = "cpu",
+                       ) -> dict[str, float]:
+    """The operating point of any detector at a canonical scale, on fresh realistic samples of ``photos``.
+
+    Samples are made as for training (:func:`.realism.make_sample`, a quarter undamaged) at the network's
+    canonical scale; a network not trained on light damage only sees the samples of positive film as they
+    are on film (dark damage), not inverted. Returns :func:`detection_scores` (``threshold`` is the operating
+    point). ``photos`` should be pictures the detector was not trained on, from its training sources.
+    """
+    cfg = net.config
+    if cfg.task != "segmentation" or not cfg.canonical_px_per_mm:
+        raise ValueError("calibration needs a segmentation network with a canonical scale "
+                         f"(canonical_px_per_mm > 0), got {cfg}")
+    if not photos:
+        raise ValueError("need photographs to calibrate on")
+    settings = SampleSettings(size=size, canonical_px_per_mm=cfg.canonical_px_per_mm, damage_level=damage_level)
+    rng = np.random.default_rng([seed, 11])
+    made, damaged = [], []
+    for i in range(samples):
+        has = i % 4 != 3
+        s = make_sample(photos[i % len(photos)], model, bank, rng=rng, settings=settings, damaged=has)
+        if s.facts["inverted"] and not cfg.light_damage:
+            s = replace(s, damaged=255 - s.damaged)
+        made.append(s)
+        damaged.append(has)
+    x, y = _tensor(made)
+    return detection_scores(net.to(device), x, y, np.array(damaged), device=device,
+                            max_clean_flagged=max_clean_flagged)
 
 
 def training_pictures(paths: Sequence[str | Path], *, long_side: int = 1600, val_every: int = 10,

@@ -9,6 +9,7 @@ from restoration.core import methods as registry
 from restoration.core.detector_training import (
     THRESHOLDS,
     DetectorRecipe,
+    calibrate_detector,
     default_arch,
     detection_scores,
     train_detector,
@@ -143,3 +144,28 @@ def test_methods_use_the_detectors_own_threshold_unless_told(tmp_path, given, us
     result = registry.restore_image(image, method="unet-telea", options={"threshold": given, "review": False},
                                     weights_dir=tmp_path)
     assert result.info["threshold"] == used
+
+
+@needs_public_data
+def test_calibration_shows_a_negative_film_detector_the_slides_as_they_are(damage_source):
+    # given: a stand-in detector at a canonical scale that flags pixels lighter than their surround, trained for
+    # both polarities (light_damage False), and the same one said to see light damage only
+    model, bank = damage_source
+
+    class Light(UNet):
+        def forward(self, x):
+            grey = x.mean(dim=1, keepdim=True)
+            return 60.0 * (grey - torch.nn.functional.avg_pool2d(grey, 15, 1, 7, count_include_pad=False) - 0.08)
+
+    both = Light(UNetConfig(base=2, depth=1, canonical_px_per_mm=60.0))
+    light = Light(UNetConfig(base=2, depth=1, canonical_px_per_mm=60.0, light_damage=True))
+    photos = [np.full((300, 300, 3), 90, np.uint8)]
+    # when
+    a = calibrate_detector(both, photos, model, bank, samples=16, size=64)
+    b = calibrate_detector(light, photos, model, bank, samples=16, size=64)
+    # then: a light-damage detector finds the light damage of every sample; the other one misses the dark
+    # damage of slides, so its recall is lower
+    assert b["recall"] > a["recall"] > 0
+    assert a["threshold"] in THRESHOLDS and 0.0 <= a["op_clean_flagged"] <= 1.0
+    with pytest.raises(ValueError, match="canonical"):
+        calibrate_detector(Light(UNetConfig(base=2, depth=1)), photos, model, bank, samples=4, size=64)
