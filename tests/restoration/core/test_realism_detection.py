@@ -60,6 +60,18 @@ def test_canonical_scale_detects_at_its_scale_and_answers_at_full_size():
     assert not damage.mask[:250].any() and not damage.mask[:, :400].any()
 
 
+def test_a_small_picture_is_enlarged_at_most_max_upscale_times():
+    # given a 64 x 48 picture, which as a whole 35 mm frame would be 1.8 px/mm (33x to reach 60 px/mm)
+    from restoration.core.pipeline import MAX_UPSCALE
+
+    image = np.full((48, 64, 3), 100, np.uint8)
+    image[20:23, 30:33] = 255
+    damage = detect_damage(image, _detector(60.0), polarity="negative", dilate=0, tile=64)
+    # then it is detected at 5x, answered at its own size, and the speck found
+    assert damage.factor == MAX_UPSCALE == 5.0
+    assert damage.mask.shape == (48, 64) and damage.mask[21, 31]
+
+
 def test_detect_refuses_unknown_polarity_and_bad_scale():
     image = np.zeros((64, 64, 3), np.uint8)
     with pytest.raises(RestorationError, match="polarity must be one of"):
