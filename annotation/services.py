@@ -102,11 +102,7 @@ def scan_create(
 
 def scan_tiles_enqueue(*, scan: Scan, user=None):
     """Start the job that builds the scan's deep-zoom pyramid (a grey canvas when it has no pixels)."""
-    from . import tasks
-
-    job = job_services.job_create(kind="scan.tiles", owner=user, params={"scan_id": scan.pk})
-    job_services.job_enqueue(job=job, task=tasks.scan_build_tiles)
-    return job
+    return job_services.job_submit(kind="scan.tiles", owner=user, params={"scan_id": scan.pk})
 
 
 def scan_build_tiles(*, scan: Scan, progress=None) -> str:

@@ -7,7 +7,7 @@ from . import services
 from .models import Scan
 
 
-@job_task(name="annotation.scan_build_tiles", queue="cpu", idempotent=True)
+@job_task(name="annotation.scan_build_tiles", kind="scan.tiles", queue="cpu", idempotent=True)
 def scan_build_tiles(*, job, progress) -> dict:
     scan = Scan.objects.get(pk=job.params["scan_id"])
     try:
@@ -18,7 +18,7 @@ def scan_build_tiles(*, job, progress) -> dict:
     return {"scan_id": scan.pk, "dzi": path}
 
 
-@job_task(name="annotation.bank_cutout_scan", queue="cpu", idempotent=True)
+@job_task(name="annotation.bank_cutout_scan", kind="bank.cutout_scan", queue="cpu", idempotent=True)
 def bank_cutout_scan(*, job, progress) -> dict:
     scan = Scan.objects.get(pk=job.params["scan_id"])
     return {"scan_id": scan.pk, "entries": services.bank_cutout_scan(scan=scan, progress=progress)}

@@ -9,13 +9,14 @@ from .models import Benchmark, Submission
 from .services import baselines, benchmarks, scoring
 
 
-@job_task(name="evaluation.submission_score", queue="gpu", idempotent=True)
+@job_task(name="evaluation.submission_score", kind="submission.score", queue="gpu", idempotent=True)
 def submission_score(*, job, progress) -> dict:
     submission = Submission.objects.select_related("benchmark").get(pk=job.params["submission_id"])
     return scoring.submission_score(submission=submission, progress=progress, device=torch_device())
 
 
-@job_task(name="evaluation.baselines_compute", queue="gpu", idempotent=True)
+@job_task(name="evaluation.baselines_compute", kind="benchmark.baselines", queue="gpu",
+          idempotent=True)
 def baselines_compute(*, job, progress) -> dict:
     benchmark = Benchmark.objects.get(pk=job.params["benchmark_id"])
     report = baselines.baselines_compute(benchmark=benchmark, methods=job.params.get("methods") or None,
@@ -23,7 +24,7 @@ def baselines_compute(*, job, progress) -> dict:
     return {**report, "url": f"/leaderboard/{benchmark.pk}/"}
 
 
-@job_task(name="evaluation.benchmark_import", queue="cpu")
+@job_task(name="evaluation.benchmark_import", kind="benchmark.import", queue="cpu")
 def benchmark_import(*, job, progress) -> dict:
     params = job.params
     archive = Path(params["archive"])

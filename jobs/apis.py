@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import services, tasks
+from . import services
 from .selectors import job_list_visible
 from .serializers import JobSerializer
 
@@ -39,8 +39,6 @@ class DiagnosticJobApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         queue = data.validated_data["queue"]
-        job = services.job_create(kind="diagnostic", owner=request.user, queue=queue,
+        job = services.job_submit(kind="diagnostic.gpu" if queue == "gpu" else "diagnostic", owner=request.user,
                                   params={"steps": data.validated_data["steps"]})
-        task = tasks.gpu_diagnostic if queue == "gpu" else tasks.diagnostic
-        services.job_enqueue(job=job, task=task)
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)

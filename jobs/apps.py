@@ -7,7 +7,11 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from celery.signals import worker_ready
+        from django.utils.module_loading import autodiscover_modules
 
+        # Every app's tasks module declares its job kinds (jobs.registry), so that services can
+        # start a job by kind in any process, not only in a Celery worker.
+        autodiscover_modules("tasks")
         worker_ready.connect(requeue_after_restart, weak=False)
 
 

@@ -9,34 +9,43 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Job
+from .registry import QUEUES, kind_get
 
 
 def job_create(*, kind: str, owner=None, params: dict[str, Any] | None = None, queue: str = "cpu") -> Job:
-    if queue not in {"cpu", "gpu"}:
+    """A pending job row, not sent anywhere (``job_submit`` creates and sends a declared kind)."""
+    if queue not in QUEUES:
         raise ValueError(f"Unknown queue {queue!r}; use 'cpu' or 'gpu'.")
     return Job.objects.create(kind=kind, owner=owner, params=params or {}, queue=queue)
 
 
-def job_enqueue(*, job: Job, task) -> Job:
-    """Send ``task(job.id)`` to the job's queue once the current transaction commits."""
+def job_submit(*, kind: str, params: dict[str, Any] | None = None, owner=None, record=None) -> Job:
+    """Create a job of the declared ``kind`` on its queue and send it once the transaction commits.
 
-    job.task_name = task.name
-    Job.objects.filter(pk=job.pk).update(task_name=task.name)
+    ``record`` (a model with a ``job`` foreign key) is linked to the job first.
+    """
+    spec = kind_get(kind)
+    job = job_create(kind=kind, owner=owner, params=params, queue=spec.queue)
+    if record is not None:
+        record.job = job
+        record.save(update_fields=["job"])
+    return job_enqueue(job=job)
+
+
+def job_enqueue(*, job: Job) -> Job:
+    """Send the task of ``job.kind`` to the job's queue once the current transaction commits."""
+    task_name = kind_get(job.kind).task_name
+    job.task_name = task_name
+    Job.objects.filter(pk=job.pk).update(task_name=task_name)
 
     def send() -> None:
-        result = task.apply_async(args=(job.pk,), queue=job.queue)
+        from webapp.celery import app
+
+        result = app.send_task(task_name, args=(job.pk,), queue=job.queue)
         Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
 
     transaction.on_commit(send)
     return job
-
-
-def job_run_for(*, record, kind: str, owner, queue: str, params: dict[str, Any], task) -> Job:
-    """Create a job for ``record`` (a model with a ``job`` foreign key), link it to the record, enqueue it."""
-    job = job_create(kind=kind, owner=owner, queue=queue, params=params)
-    record.job = job
-    record.save(update_fields=["job"])
-    return job_enqueue(job=job, task=task)
 
 
 def jobs_requeue_orphaned(*, worker: str) -> list[int]:

@@ -19,6 +19,7 @@ from django.db import DatabaseError, InterfaceError
 
 from . import services
 from .models import Job
+from .registry import kind_register
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +33,17 @@ def torch_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def job_task(*, name: str, queue: str = "cpu", idempotent: bool = False, max_retries: int = 2):
-    """Register ``fn(job, progress) -> dict`` as the Celery task ``name``.
+def job_task(*, name: str, kind: str | tuple[str, ...], queue: str = "cpu", idempotent: bool = False,
+             max_retries: int = 2):
+    """Register ``fn(job, progress) -> dict`` as the Celery task ``name`` that runs jobs of ``kind``.
 
+    The kind (or each of several kinds) is declared in the job registry with
+    the task's name, queue and idempotence: services start it by kind.
     ``idempotent`` tasks are acknowledged late (a killed worker's job is
     delivered again and resumes) and retried on database hiccups.
     """
+    for each in (kind,) if isinstance(kind, str) else kind:
+        kind_register(kind=each, task_name=name, queue=queue, idempotent=idempotent)
 
     def decorator(fn: Callable[..., dict[str, Any] | None]):
         @shared_task(

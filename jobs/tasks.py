@@ -6,7 +6,7 @@ import time
 from .tasking import job_task, torch_device
 
 
-@job_task(name="jobs.diagnostic", queue="cpu", idempotent=True)
+@job_task(name="jobs.diagnostic", kind="diagnostic", queue="cpu", idempotent=True)
 def diagnostic(*, job, progress) -> dict:
     """Count to ``params['steps']`` (default 5), reporting progress; fail on request."""
     steps = int(job.params.get("steps", 5))
@@ -19,7 +19,7 @@ def diagnostic(*, job, progress) -> dict:
     return {"steps": steps, "sum": sum(range(steps + 1))}
 
 
-@job_task(name="jobs.gpu_diagnostic", queue="gpu", idempotent=True)
+@job_task(name="jobs.gpu_diagnostic", kind="diagnostic.gpu", queue="gpu", idempotent=True)
 def gpu_diagnostic(*, job, progress) -> dict:
     """Multiply two small matrices with torch where the worker can: reports the device used."""
     import torch

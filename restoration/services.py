@@ -48,10 +48,8 @@ def restoration_create(*, owner, image: bytes | str | Path, filename: str, metho
     record.save()
     if not enqueue:
         return record
-    from . import tasks
-
-    job_services.job_run_for(record=record, kind="restoration.run", owner=owner, queue="gpu",
-                             params={"restoration_id": record.pk}, task=tasks.restoration_run)
+    job_services.job_submit(kind="restoration.run", record=record, owner=owner,
+                            params={"restoration_id": record.pk})
     return record
 
 
@@ -113,13 +111,9 @@ def training_start(*, kind: str, name: str, dataset_dir: str, epochs: int = 20, 
     if not 1 <= epochs <= 1000:
         raise ValueError("Epochs must be between 1 and 1000.")
     load_manifest(dataset_dir)  # a clear error now rather than in the worker
-    from . import tasks
-
-    job = job_services.job_create(kind=f"train.{kind}", owner=user, queue="gpu",
-                                  params={"kind": kind, "name": name, "dataset_dir": str(dataset_dir),
-                                          "epochs": epochs, "seed": seed})
-    job_services.job_enqueue(job=job, task=tasks.train_model)
-    return job
+    return job_services.job_submit(kind=f"train.{kind}", owner=user,
+                                   params={"kind": kind, "name": name, "dataset_dir": str(dataset_dir),
+                                           "epochs": epochs, "seed": seed})
 
 
 def training_run(*, job, progress=None) -> dict:
@@ -222,12 +216,8 @@ def detector_training_start(*, name: str, corpus_dir: str, steps: int = 1500, se
     if not 1 <= steps <= 1_000_000:
         raise ValueError("Steps must be between 1 and 1,000,000.")
     load_corpus(corpus_dir, split="train")  # a clear error now rather than in the worker
-    from . import tasks
-
-    job = job_services.job_create(kind="train.detector", owner=user, queue="gpu",
-                                  params={"name": name, "corpus_dir": str(corpus_dir), "steps": steps, "seed": seed})
-    job_services.job_enqueue(job=job, task=tasks.train_detector)
-    return job
+    return job_services.job_submit(kind="train.detector", owner=user,
+                                   params={"name": name, "corpus_dir": str(corpus_dir), "steps": steps, "seed": seed})
 
 
 def detector_training_run(*, job, progress=None) -> dict:

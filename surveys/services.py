@@ -129,20 +129,16 @@ def _delete_pairs(survey: Survey) -> None:
 
 def survey_build_enqueue(*, survey: Survey, user=None):
     """(Re)build the survey's pairs in a job on the ``gpu`` queue; a draft or ready survey only."""
-    from . import tasks
-
     with transaction.atomic():
         survey = Survey.objects.select_for_update().get(pk=survey.pk)
         if survey.state not in (Survey.State.DRAFT, Survey.State.READY):
             raise SurveyError(f"A {survey.get_state_display().lower()} survey cannot be rebuilt; only a draft or "
                               "a ready one can.")
         _delete_pairs(survey)
-        job = job_services.job_create(kind="survey.build_pairs", owner=user, queue="gpu",
-                                      params={"survey_id": survey.pk})
+        job = job_services.job_submit(kind="survey.build_pairs", owner=user, params={"survey_id": survey.pk})
         survey.state, survey.build_error, survey.build_summary, survey.build_job = (
             Survey.State.BUILDING, "", {}, job)
         survey.save(update_fields=["state", "build_error", "build_summary", "build_job"])
-        job_services.job_enqueue(job=job, task=tasks.survey_build_pairs)
     return job
 
 

@@ -9,7 +9,7 @@ from . import services
 from .models import Survey
 
 
-@job_task(name="surveys.survey_build_pairs", queue="gpu", idempotent=True)
+@job_task(name="surveys.survey_build_pairs", kind="survey.build_pairs", queue="gpu", idempotent=True)
 def survey_build_pairs(*, job, progress) -> dict:
     """Render the survey's missing pairs (on the GPU where the worker has one); back to draft on failure."""
     survey = Survey.objects.get(pk=job.params["survey_id"])

@@ -99,12 +99,8 @@ def damage_model_fit(*, dataset: Dataset, name: str, scan_names: list[str] | Non
 
 
 def damage_model_fit_enqueue(*, dataset: Dataset, name: str, scan_names: list[str] | None = None, user=None):
-    from . import tasks
-
-    job = job_services.job_create(kind="damage_model.fit", owner=user, queue="cpu",
-                                  params={"dataset_id": dataset.pk, "name": name, "scan_names": scan_names or []})
-    job_services.job_enqueue(job=job, task=tasks.damage_model_fit)
-    return job
+    return job_services.job_submit(kind="damage_model.fit", owner=user,
+                                   params={"dataset_id": dataset.pk, "name": name, "scan_names": scan_names or []})
 
 
 def frame_for(*, width: int, height: int, frame_mm: tuple[float, float] | None) -> FrameGeometry:
@@ -168,8 +164,6 @@ def preview_render(*, preview: OverlayPreview, progress=None) -> dict:
 
 def preview_create(*, record: DamageModel, width: int, height: int, seed: int, damage_level: float = 1.0,
                    source_image=None, user=None) -> OverlayPreview:
-    from . import tasks
-
     if source_image is None and not (16 <= width <= 20000 and 16 <= height <= 20000):
         raise ValueError("Preview size must be between 16 and 20000 px on each side.")
     if not 0 < damage_level <= 20:
@@ -186,8 +180,7 @@ def preview_create(*, record: DamageModel, width: int, height: int, seed: int, d
         from django.core.files.base import ContentFile
 
         preview.source_image.save(Path(source_image.name).name, ContentFile(data), save=True)
-    job_services.job_run_for(record=preview, kind="overlay.preview", owner=user, queue="gpu",
-                             params={"preview_id": preview.pk}, task=tasks.preview_render)
+    job_services.job_submit(kind="overlay.preview", record=preview, owner=user, params={"preview_id": preview.pk})
     return preview
 
 
@@ -227,10 +220,7 @@ def synthetic_dataset_create(*, name: str, record: DamageModel, clean_dir: str, 
                                               count=count or len(sources), seed=seed, options=options or {},
                                               created_by=user)
     if enqueue:
-        from . import tasks
-
-        job_services.job_run_for(record=dataset, kind="dataset.build", owner=user, queue="gpu",
-                                 params={"dataset_id": dataset.pk}, task=tasks.synthetic_dataset_build)
+        job_services.job_submit(kind="dataset.build", record=dataset, owner=user, params={"dataset_id": dataset.pk})
     return dataset
 
 

@@ -8,7 +8,7 @@ from . import services
 from .models import OverlayPreview, SyntheticDataset
 
 
-@job_task(name="synthesis.damage_model_fit", queue="cpu")
+@job_task(name="synthesis.damage_model_fit", kind="damage_model.fit", queue="cpu")
 def damage_model_fit(*, job, progress) -> dict:
     dataset = Dataset.objects.get(pk=job.params["dataset_id"])
     record = services.damage_model_fit(dataset=dataset, name=job.params["name"],
@@ -17,14 +17,14 @@ def damage_model_fit(*, job, progress) -> dict:
     return {"damage_model_id": record.pk, "label": record.label, "url": f"/models/{record.pk}/"}
 
 
-@job_task(name="synthesis.preview_render", queue="gpu", idempotent=True)
+@job_task(name="synthesis.preview_render", kind="overlay.preview", queue="gpu", idempotent=True)
 def preview_render(*, job, progress) -> dict:
     preview = OverlayPreview.objects.select_related("damage_model").get(pk=job.params["preview_id"])
     result = services.preview_render(preview=preview, progress=progress)
     return {"preview_id": preview.pk, "counts": result["counts"], "damaged_fraction": result["damaged_fraction"]}
 
 
-@job_task(name="synthesis.synthetic_dataset_build", queue="gpu", idempotent=True)
+@job_task(name="synthesis.synthetic_dataset_build", kind="dataset.build", queue="gpu", idempotent=True)
 def synthetic_dataset_build(*, job, progress) -> dict:
     dataset = SyntheticDataset.objects.select_related("damage_model").get(pk=job.params["dataset_id"])
     summary = services.synthetic_dataset_build(dataset=dataset, progress=progress)

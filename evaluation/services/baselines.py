@@ -130,9 +130,5 @@ def baselines_compute(*, benchmark: Benchmark, methods: list[str] | None = None,
 
 def baselines_enqueue(*, benchmark: Benchmark, methods: list[str] | None = None, user=None):
     """Start the job that computes the baseline rows (queue ``gpu``)."""
-    from .. import tasks
-
-    job = job_services.job_create(kind="benchmark.baselines", owner=user, queue="gpu",
-                                  params={"benchmark_id": benchmark.pk, "methods": methods or []})
-    job_services.job_enqueue(job=job, task=tasks.baselines_compute)
-    return job
+    return job_services.job_submit(kind="benchmark.baselines", owner=user,
+                                   params={"benchmark_id": benchmark.pk, "methods": methods or []})

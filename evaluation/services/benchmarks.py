@@ -164,15 +164,11 @@ def benchmark_import_zip(*, archive: str | Path, **options) -> Benchmark:
 def benchmark_import_enqueue(*, upload, name: str, threshold: float = DEFAULT_DAMAGE_THRESHOLD,
                              dilation: int = DEFAULT_DILATION, description: str = "", user=None):
     """Keep an uploaded zip and start the job that imports it (from the pages)."""
-    from .. import tasks
-
     name = check_import_options(name=name, threshold=threshold, dilation=dilation)
     folder = Path(settings.VAR_DIR) / "uploads" / "benchmarks"
     folder.mkdir(parents=True, exist_ok=True)
     path = files.copy_upload(upload, folder / f"{uuid.uuid4().hex}.zip")
-    job = job_services.job_create(kind="benchmark.import", owner=user, queue="cpu", params={
+    return job_services.job_submit(kind="benchmark.import", owner=user, params={
         "archive": str(path), "name": name, "threshold": float(threshold), "dilation": int(dilation),
         "description": description, "source": getattr(upload, "name", "upload")})
-    job_services.job_enqueue(job=job, task=tasks.benchmark_import)
-    return job
 

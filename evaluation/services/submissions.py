@@ -228,11 +228,9 @@ def submission_delete(*, submission: Submission) -> None:
 
 def submission_score_enqueue(*, submission: Submission, user=None):
     """Start the job that scores ``submission`` (queue ``gpu``: LPIPS runs on a GPU where there is one)."""
-    from .. import tasks
-
-    job = job_services.job_create(kind="submission.score", owner=user or submission.submitted_by, queue="gpu",
-                                  params={"submission_id": submission.pk})
-    Submission.objects.filter(pk=submission.pk).update(job=job, state=Submission.State.PENDING, error="")
+    with transaction.atomic():  # the job is sent once the submission says it is pending
+        job = job_services.job_submit(kind="submission.score", owner=user or submission.submitted_by,
+                                      params={"submission_id": submission.pk})
+        Submission.objects.filter(pk=submission.pk).update(job=job, state=Submission.State.PENDING, error="")
     submission.job, submission.state = job, Submission.State.PENDING
-    job_services.job_enqueue(job=job, task=tasks.submission_score)
     return job

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from jobs import services
+from jobs import registry, services
 from jobs.models import Job
 from tests.support import wait_for_job
 
@@ -28,6 +28,51 @@ def test_job_start_refuses_finished_and_cancelled_jobs():
     services.job_cancel(job=job)
     assert services.job_start(job_id=job.pk) is None
     assert services.job_start(job_id=999_999) is None
+
+
+def test_every_job_kind_is_declared_once_by_its_task_when_django_starts():
+    from webapp.celery import app
+
+    kinds = registry.kinds()
+    # the apps' tasks modules were imported by JobsConfig.ready, not by a worker
+    assert {"scan.tiles", "bank.cutout_scan", "damage_model.fit", "overlay.preview", "dataset.build",
+            "restoration.run", "train.segmentation", "train.restoration", "train.detector", "benchmark.baselines",
+            "benchmark.import", "submission.score", "survey.build_pairs", "diagnostic", "diagnostic.gpu"} <= set(kinds)
+    for spec in kinds.values():
+        task = app.tasks[spec.task_name]
+        assert task.queue == spec.queue and task.acks_late == spec.idempotent, spec
+    assert (kinds["submission.score"].queue, kinds["benchmark.import"].queue) == ("gpu", "cpu")
+    assert kinds["train.segmentation"].task_name == kinds["train.restoration"].task_name == "restoration.train_model"
+
+
+def test_a_kind_declared_twice_differently_is_refused():
+    registry.kind_register(kind="test.twice", task_name="tests.twice", queue="cpu")
+    registry.kind_register(kind="test.twice", task_name="tests.twice", queue="cpu")  # the same again: fine
+    with pytest.raises(ValueError, match="declared twice"):
+        registry.kind_register(kind="test.twice", task_name="tests.twice", queue="gpu")
+    with pytest.raises(ValueError, match="Unknown queue"):
+        registry.kind_register(kind="test.tpu", task_name="tests.tpu", queue="tpu")
+
+
+@pytest.mark.django_db
+def test_job_submit_takes_queue_and_task_from_the_kind_and_links_the_record(users):
+    job = services.job_submit(kind="diagnostic.gpu", owner=users["researcher"], params={"steps": 1})
+    job.refresh_from_db()
+    assert (job.kind, job.queue, job.task_name, job.params, job.state) == (
+        "diagnostic.gpu", "gpu", "jobs.gpu_diagnostic", {"steps": 1}, Job.State.PENDING)
+    with pytest.raises(LookupError, match="Unknown job kind 'nope'"):
+        services.job_submit(kind="nope")
+    assert Job.objects.count() == 1
+
+    class Record:  # any model with a ``job`` foreign key
+        job, saved = None, None
+
+        def save(self, *, update_fields):
+            self.saved = (self.job, update_fields)
+
+    record = Record()
+    linked = services.job_submit(kind="benchmark.baselines", record=record)
+    assert record.saved == (linked, ["job"]) and linked.queue == "gpu"
 
 
 def test_job_create_rejects_unknown_queue():
@@ -59,10 +104,7 @@ def test_diagnostic_job_runs_on_a_real_worker(client, users, celery_worker_proce
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_failed_job_records_its_error(users, celery_worker_process):
-    from jobs import tasks
-
-    job = services.job_create(kind="diagnostic", owner=users["researcher"], params={"steps": 2, "fail": True})
-    services.job_enqueue(job=job, task=tasks.diagnostic)
+    job = services.job_submit(kind="diagnostic", owner=users["researcher"], params={"steps": 2, "fail": True})
     job = wait_for_job(job.pk)
     assert job.state == Job.State.FAILED
     assert "Diagnostic failure requested" in job.error
@@ -73,10 +115,8 @@ def test_failed_job_records_its_error(users, celery_worker_process):
 def test_gpu_queue_job_falls_back_to_cpu_and_says_so(users, celery_worker_process):
     import torch
 
-    from jobs import tasks
-
-    job = services.job_create(kind="diagnostic", owner=users["researcher"], queue="gpu")
-    services.job_enqueue(job=job, task=tasks.gpu_diagnostic)
+    job = services.job_submit(kind="diagnostic.gpu", owner=users["researcher"])
+    assert job.queue == "gpu"
     job = wait_for_job(job.pk)
     assert job.state == Job.State.SUCCEEDED, job.error
     expected = "cuda" if torch.cuda.is_available() else "cpu"
