@@ -10,11 +10,12 @@ from __future__ import annotations
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
+from evaluation.core.masks import best_f1_threshold
+from evaluation.core.metrics import card_version
 from evaluation.core.ranking import RESTORATION_METRICS, SEGMENTATION_METRICS, average_ranks, from_stored
 from jobs.models import Job
 
 from .models import Benchmark, BenchmarkImage, Score, Submission, SubmissionImage
-from .services.scoring import card_version
 
 EXPORT_KEYS = tuple(m.key for m in RESTORATION_METRICS) + ("damage_fraction", "iou", "f1", "emd",
                                                           "predicted_fraction")
@@ -110,17 +111,6 @@ def leaderboard(*, benchmark: Benchmark) -> dict:
             "card_version": card_version()}
 
 
-def _sweep_threshold(rows: list[tuple[Submission, dict]]) -> tuple[float | None, list[float]]:
-    """The ground-truth threshold maximising the baselines' mean F1 (all rows when there is no baseline)."""
-    pool = [sweep for submission, sweep in rows if submission.is_baseline] or [sweep for _, sweep in rows]
-    if not pool:
-        return None, []
-    thresholds = pool[0]["thresholds"]
-    scores = [sum(s["f1_sweep_mean"][i] for s in pool) / len(pool) for i in range(len(thresholds))]
-    best = max(range(len(thresholds)), key=lambda i: (scores[i], -i))
-    return thresholds[best], thresholds
-
-
 def segmentation_leaderboard(*, benchmark: Benchmark) -> dict:
     """The segmentation table (the paper's Table 3) of the rows with predicted masks, ranked.
 
@@ -130,7 +120,7 @@ def segmentation_leaderboard(*, benchmark: Benchmark) -> dict:
     """
     with_masks = [(s, s.summary["sweep"]) for s in latest_scored_submissions(benchmark=benchmark)
                   if "sweep" in s.summary]
-    threshold, thresholds = _sweep_threshold(with_masks)
+    threshold, thresholds = best_f1_threshold([(s.is_baseline, sweep) for s, sweep in with_masks])
     rows = []
     for submission, sweep in with_masks:
         i = thresholds.index(threshold)

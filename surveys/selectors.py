@@ -80,21 +80,17 @@ def survey_results(*, survey: Survey) -> dict:
     summary = stats.summarise(records, crop_sizes=survey.crop_sizes, groups=groups,
                               exclude_flagged=survey.exclude_flagged)
     participants = {str(p.token): p for p in survey.participants.all()}
-    extra = {}
-    for r in records:
-        e = extra.setdefault(r.participant, {"times": [], "blurs": 0})
-        if r.response_ms is not None:
-            e["times"].append(r.response_ms)
-    for token, blurs in Response.objects.filter(participant__survey=survey).values_list("participant__token",
+    medians = stats.response_medians(records)
+    blurs: dict[str, int] = {}
+    for token, count in Response.objects.filter(participant__survey=survey).values_list("participant__token",
                                                                                         "blur_count"):
-        extra.setdefault(str(token), {"times": [], "blurs": 0})["blurs"] += blurs
+        blurs[str(token)] = blurs.get(str(token), 0) + count
     rows = []
     for token, score in sorted(summary["participants"].items(), key=lambda kv: participants[kv[0]].slot):
-        times = sorted(extra.get(token, {}).get("times", []))
         rows.append({"token": token, "slot": participants[token].slot, **score,
                      "group_label": GROUP_LABELS[score["group"]],
-                     "median_ms": times[len(times) // 2] if times else None,
-                     "blurs": extra.get(token, {}).get("blurs", 0),
+                     "median_ms": medians.get(token),
+                     "blurs": blurs.get(token, 0),
                      "attention": summary["attention"].get(token, {})})
     flagged_rows = sorted(({"token": t, "slot": participants[t].slot, **summary["attention"][t]}
                            for t in summary["flagged"]), key=lambda row: row["slot"])

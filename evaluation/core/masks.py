@@ -5,16 +5,26 @@ The paper (Section 5, Table 3) sweeps the binarisation threshold ``t`` of that d
 the one that maximises the baselines' scores; since IoU and F1 are symmetric in the two masks, the
 sweep over ``t`` is ``threshold_sweep(difference_map, predicted_mask, thresholds)``. EMD is taken
 against the ground truth at the benchmark's recorded threshold.
+
+Over a benchmark, ``summarise_sweeps`` gives the mean and std of each sweep over the images, and
+``best_f1_threshold`` makes the paper's choice: the swept threshold with the best mean F1 of the
+baselines (of all rows when there is no baseline).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from .metrics import MetricInputError
 from .segmentation import difference_map, emd_points, f1, iou, threshold_sweep
 
-__all__ = ["GT_SWEEP_THRESHOLDS", "mask_from_image", "score_predicted_mask"]
+__all__ = ["GT_SWEEP_THRESHOLDS", "SWEEP_KEYS", "best_f1_threshold", "mask_from_image", "score_predicted_mask",
+           "summarise_sweeps"]
+
+SWEEP_KEYS = ("iou_sweep", "f1_sweep")
+"""The per-image sweep lists that ``score_predicted_mask`` returns, in the order of ``sweep_thresholds``."""
 
 GT_SWEEP_THRESHOLDS = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
 """Thresholds of the normalised damaged/restored difference swept for the ground-truth mask."""
@@ -81,3 +91,36 @@ def score_predicted_mask(
         "f1_sweep": list(sweep.f1),
         "predicted_fraction": float(predicted.mean()),
     }
+
+
+def summarise_sweeps(images: Sequence[dict]) -> dict | None:
+    """Mean and population std, per swept threshold, of the sweeps of the images that have one.
+
+    Returns ``{"thresholds": [...], "iou_sweep_mean": [...], "iou_sweep_std": [...], "f1_sweep_mean": [...],
+    "f1_sweep_std": [...]}`` (the thresholds of the first image with a sweep), or ``None`` when no image has one.
+    """
+    sweeps = [row for row in images if "iou_sweep" in row]
+    if not sweeps:
+        return None
+    summary: dict = {"thresholds": list(sweeps[0]["sweep_thresholds"])}
+    for key in SWEEP_KEYS:
+        table = np.array([row[key] for row in sweeps], dtype=np.float64)
+        summary[f"{key}_mean"] = table.mean(axis=0).tolist()
+        summary[f"{key}_std"] = table.std(axis=0).tolist()
+    return summary
+
+
+def best_f1_threshold(rows: Sequence[tuple[bool, dict]]) -> tuple[float | None, list[float]]:
+    """The ground-truth threshold that maximises the baselines' mean F1, and the thresholds swept.
+
+    ``rows`` are ``(is_baseline, sweep)`` pairs, ``sweep`` as ``summarise_sweeps`` gives it, all on the
+    same thresholds. The baselines decide (every row when there is no baseline); F1 is averaged over
+    them per threshold and the best taken, the lowest threshold on a tie. ``(None, [])`` without rows.
+    """
+    pool = [sweep for is_baseline, sweep in rows if is_baseline] or [sweep for _, sweep in rows]
+    if not pool:
+        return None, []
+    thresholds = list(pool[0]["thresholds"])
+    scores = [sum(s["f1_sweep_mean"][i] for s in pool) / len(pool) for i in range(len(thresholds))]
+    best = max(range(len(thresholds)), key=lambda i: (scores[i], -i))
+    return thresholds[best], thresholds

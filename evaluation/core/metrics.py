@@ -29,6 +29,7 @@ __all__ = [
     "METRIC_CARD",
     "METRIC_CARD_VERSION",
     "MetricInputError",
+    "card_version",
     "check_pair",
     "dilate_mask",
     "infer_data_range",
@@ -42,6 +43,11 @@ __all__ = [
 
 METRIC_CARD_VERSION = "1.0"
 """Version of the metric card; every stored score records the version that produced it."""
+
+
+def card_version() -> str:
+    """The metric-card version scores are made with now (read at call time, so tests can change it)."""
+    return METRIC_CARD_VERSION
 
 SSIM_SIGMA = 1.5
 SSIM_WIN_SIZE = 11  # what scikit-image derives from sigma 1.5: 2 * int(3.5 * 1.5 + 0.5) + 1

@@ -34,6 +34,7 @@ from imaging.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, ImageError, read_imag
 from imaging.lpips import lpips_distance
 from imaging.progress import ProgressFn
 
+from .masks import summarise_sweeps
 from .metrics import (
     METRIC_CARD_VERSION,
     MetricInputError,
@@ -54,6 +55,7 @@ __all__ = [
     "score_arrays",
     "score_do_nothing",
     "score_folders",
+    "submission_summary",
     "summarise",
 ]
 
@@ -155,6 +157,19 @@ def summarise(images: list[dict[str, object]]) -> tuple[dict[str, float], dict[s
             with np.errstate(invalid="ignore"):
                 mean[key], std[key] = float(values.mean()), float(values.std())
     return mean, std
+
+
+def submission_summary(images: list[dict]) -> dict:
+    """A submission's summary over its images' score values: ``{"mean", "std", "count"}`` of the scalar
+    scores (``summarise``) and, when images have a ground-truth threshold sweep, ``"sweep"``
+    (``masks.summarise_sweeps``)."""
+    scalar = [{k: v for k, v in row.items() if not isinstance(v, list)} for row in images]
+    mean, std = summarise(scalar)
+    summary: dict = {"mean": mean, "std": std, "count": len(images)}
+    sweep = summarise_sweeps(images)
+    if sweep is not None:
+        summary["sweep"] = sweep
+    return summary
 
 
 def score_folders(

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from evaluation.core import metrics as card
 from evaluation.core.masks import mask_from_image, score_predicted_mask
+from evaluation.core.metrics import card_version
 from evaluation.core.ranking import from_stored, to_stored
-from evaluation.core.scoring import score_arrays, summarise
+from evaluation.core.scoring import score_arrays, submission_summary
 
 from ..models import Score, Submission
 from . import files
@@ -24,12 +23,6 @@ from . import files
 logger = logging.getLogger(__name__)
 
 SEGMENTATION_KEYS = ("iou", "f1", "emd", "predicted_fraction")
-SWEEP_KEYS = ("iou_sweep", "f1_sweep")
-
-
-def card_version() -> str:
-    """The metric-card version scores are made with now (read at call time, so tests can change it)."""
-    return card.METRIC_CARD_VERSION
 
 
 def scoring_device() -> str:
@@ -54,21 +47,6 @@ def _image_values(submission: Submission, item, bench_image, device: str) -> dic
                                                  f"{item.name}.png", restored))
         item.save(update_fields=["display"])
     return values
-
-
-def _summary(rows: list[dict]) -> dict:
-    scalar = [{k: v for k, v in row.items() if not isinstance(v, list)} for row in rows]
-    mean, std = summarise(scalar)
-    summary: dict = {"mean": mean, "std": std, "count": len(rows)}
-    sweeps = [row for row in rows if "iou_sweep" in row]
-    if sweeps:
-        sweep = {"thresholds": sweeps[0]["sweep_thresholds"]}
-        for key in SWEEP_KEYS:
-            table = np.array([row[key] for row in sweeps], dtype=np.float64)
-            sweep[f"{key}_mean"] = table.mean(axis=0).tolist()
-            sweep[f"{key}_std"] = table.std(axis=0).tolist()
-        summary["sweep"] = sweep
-    return summary
 
 
 def submission_score(*, submission: Submission, progress=None, device: str | None = None) -> dict:
@@ -98,7 +76,7 @@ def submission_score(*, submission: Submission, progress=None, device: str | Non
             if progress:
                 progress(done, len(todo), f"scored {bench_image.name}")
         rows = [from_stored(s.values) for s in submission.scores.filter(image__isnull=False)]
-        summary = _summary(rows)
+        summary = submission_summary(rows)
         with transaction.atomic():
             Score.objects.update_or_create(submission=submission, image=None,
                                            defaults={"values": to_stored(summary), "card_version": version})

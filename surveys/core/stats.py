@@ -15,6 +15,8 @@ their regular (non-catch) trials.
 * :func:`between_groups`: Kruskal-Wallis H test over per-participant scores
   and a chi-square test of independence on pooled counts.
 * :func:`side_bias` and :func:`attention` (catch-trial failures).
+* :func:`response_medians`: per participant the upper median of the response
+  times (catch trials included), by :func:`upper_median`.
 
 References
 ----------
@@ -34,7 +36,7 @@ from scipy import stats as sps
 
 __all__ = [
     "TrialRecord", "attention", "between_groups", "binomial_summary", "clopper_pearson", "d_prime_2afc",
-    "group_summary", "participant_scores", "side_bias", "summarise", "table2",
+    "group_summary", "participant_scores", "response_medians", "side_bias", "summarise", "table2", "upper_median",
 ]
 
 #: Name of the overall row / column.
@@ -125,6 +127,24 @@ def participant_scores(records: Iterable[TrialRecord]) -> dict[str, dict]:
             "by_size": {s: float(np.mean(v)) for s, v in sorted(p["sizes"].items())},
         }
     return out
+
+
+def upper_median(values: Iterable[int]) -> int | None:
+    """The upper median: the middle value of an odd count, the larger middle one of an even count (a value that
+    occurred, never an average); ``None`` for no values."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else None
+
+
+def response_medians(records: Iterable[TrialRecord]) -> dict[str, int | None]:
+    """Per participant of ``records`` the upper median of their response times in ms, catch trials included
+    (``None`` for a participant with no recorded time)."""
+    times: dict[str, list[int]] = defaultdict(list)
+    for r in records:
+        listed = times[r.participant]  # a participant without any recorded time is listed too
+        if r.response_ms is not None:
+            listed.append(r.response_ms)
+    return {participant: upper_median(values) for participant, values in times.items()}
 
 
 def _mean_std(values: Sequence[float]) -> dict:

@@ -145,3 +145,28 @@ def test_summarise_excludes_flagged_participants_on_request():
 def test_unknown_group_is_refused():
     with pytest.raises(ValueError, match="not in"):
         table2([rec("x", "expert", 128, 1)], crop_sizes=[128], groups=GROUPS)
+
+
+def test_upper_median_takes_the_larger_middle_value_of_an_even_count():
+    from surveys.core.stats import upper_median
+
+    assert upper_median([300, 100, 200]) == 200
+    assert upper_median([400, 100, 300, 200]) == 300  # not 250: a time that occurred
+    assert upper_median([7]) == 7
+    assert upper_median([]) is None
+
+
+def test_response_medians_per_participant_count_catch_trials_and_list_those_without_times():
+    from surveys.core.stats import response_medians
+
+    records = [
+        TrialRecord("p1", "not", 128, True, True, response_ms=900),
+        TrialRecord("p1", "not", 128, False, True, response_ms=100),
+        TrialRecord("p1", "not", 256, True, True, catch=True, response_ms=500),
+        TrialRecord("p1", "not", 256, True, True, response_ms=None),
+        TrialRecord("p2", "very", 128, True, True, response_ms=40),
+        TrialRecord("p2", "very", 128, True, True, response_ms=60),
+        TrialRecord("p3", "very", 128, True, True),
+    ]
+    assert response_medians(records) == {"p1": 500, "p2": 60, "p3": None}
+    assert response_medians([]) == {}
