@@ -1,9 +1,9 @@
 """The weights the project ships: on held-out damage they repair more than they harm.
 
-A generated scene (a seed the training set never used) with film grain gets dust specks, a hair and a
-scratch of the sizes found on 4K scans, white on one image and black on the other. Both shipped
-networks must raise full-frame PSNR over doing nothing, and leave every pixel outside their mask as
-it was.
+A generated scene (a kind of picture the detector never saw; the direct restoration network was trained
+on such scenes, at other seeds) with film grain gets dust specks, a hair and a scratch of the sizes found
+on 4K scans, white on one image and black on the other. Both shipped networks must raise full-frame PSNR
+over doing nothing by more than 3 dB, and leave every pixel outside their mask as it was.
 """
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def test_shipped_weights_repair_held_out_damage(name):
         result = method.run(damaged, device="cpu", options=options)
         gain = psnr(clean, result.image) - psnr(clean, damaged)
         assert gain > 3.0, f"{name}: {gain:+.2f} dB on seed {seed}"
-        # found most of the damage, and changed nothing outside its mask
-        assert (result.mask[truth] > 0).mean() > 0.8
+        # found much of the damage and little else (the detector runs at its operating point, chosen to flag
+        # at most 0.05% of undamaged pixels, so it gives up recall for precision), and changed nothing outside
+        # its mask
+        found = result.mask > 0
+        near = cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        assert found[truth].mean() > 0.5, f"{name}: recall {found[truth].mean():.2f} on seed {seed}"
+        assert near[found].mean() > 0.9, f"{name}: {near[found].mean():.0%} of the mask on damage, seed {seed}"
         assert np.array_equal(result.image[result.mask == 0], damaged[result.mask == 0])
