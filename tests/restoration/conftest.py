@@ -34,3 +34,17 @@ def toy_dataset(tmp_path_factory):
                       "damaged": f"damaged/{name}", "mask": f"masks/{name}", "clean": f"clean/{name}"})
     (root / "manifest.json").write_text(json.dumps({"items": items}))
     return root
+
+
+@pytest.fixture(scope="module")
+def damage_source():
+    """The damage model fitted on the public annotations, and a small artefact bank (public cut-outs and procedural)."""
+    from annotation.core.formats import load_public_dataset
+    from synthesis.core.bank import ArtefactBank
+    from synthesis.core.fit import fit_damage_model
+    from tests.support import PUBLIC_DATA
+
+    scans, _ = load_public_dataset(PUBLIC_DATA)
+    bank = ArtefactBank.from_synthetic_folder(PUBLIC_DATA / "synthetic", max_per_folder=40, cache_path=None)
+    bank.add_procedural(seed=0, per_class=20)
+    return fit_damage_model(scans), bank

@@ -16,7 +16,7 @@ from restoration.core.detector_training import (
 )
 from restoration.core.realism import SampleSettings, make_sample
 from restoration.core.unet import UNet, UNetConfig, load_model, save_model
-from tests.support import PUBLIC_DATA, needs_public_data
+from tests.support import needs_public_data
 
 torch.set_num_threads(2)
 
@@ -75,17 +75,6 @@ def test_damage_level_range_is_validated():
         SampleSettings(damage_level=-1.0)
     assert SampleSettings(damage_level=0.0).damage_level == 0.0
 
-
-@pytest.fixture(scope="module")
-def damage_source():
-    from annotation.core.formats import load_public_dataset
-    from synthesis.core.bank import ArtefactBank
-    from synthesis.core.fit import fit_damage_model
-
-    scans, _ = load_public_dataset(PUBLIC_DATA)
-    bank = ArtefactBank.from_synthetic_folder(PUBLIC_DATA / "synthetic", max_per_folder=40, cache_path=None)
-    bank.add_procedural(seed=0, per_class=20)
-    return fit_damage_model(scans), bank
 
 
 def _photos(n, seed=0, side=320):

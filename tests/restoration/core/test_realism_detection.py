@@ -8,7 +8,7 @@ import torch
 from restoration.core.pipeline import RestorationError, detect_damage, frame_px_per_mm
 from restoration.core.realism import SampleSettings, jpeg_roundtrip, make_sample
 from restoration.core.unet import UNet, UNetConfig
-from tests.support import PUBLIC_DATA, needs_public_data
+from tests.support import needs_public_data
 
 
 class BrightSpots(UNet):
@@ -91,17 +91,6 @@ def test_jpeg_roundtrip_keeps_shape_and_changes_pixels():
     out = jpeg_roundtrip(image, 70)
     assert out.shape == image.shape and out.dtype == np.uint8 and not np.array_equal(out, image)
 
-
-@pytest.fixture(scope="module")
-def damage_source():
-    from annotation.core.formats import load_public_dataset
-    from synthesis.core.bank import ArtefactBank
-    from synthesis.core.fit import fit_damage_model
-
-    scans, _ = load_public_dataset(PUBLIC_DATA)
-    bank = ArtefactBank.from_synthetic_folder(PUBLIC_DATA / "synthetic", max_per_folder=40, cache_path=None)
-    bank.add_procedural(seed=0, per_class=20)
-    return fit_damage_model(scans), bank
 
 
 def _photo(seed: int = 1) -> np.ndarray:
