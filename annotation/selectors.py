@@ -47,7 +47,7 @@ def scan_progress(*, scan: Scan, user=None) -> dict:
 def dataset_list() -> QuerySet[Dataset]:
     return Dataset.objects.annotate(
         scan_count=Count("scans", distinct=True),
-        polygon_count=Count("scans__polygons"),
+        polygon_count=Count("scans__polygons", distinct=True),
         done_count=Count("scans__assignments", filter=Q(scans__assignments__done=True), distinct=True),
     )
 

@@ -230,3 +230,18 @@ def test_statistics_and_export_endpoints(client, users, scan):
     assert bad.status_code == 400
     page = client.get(reverse("annotation:statistics", args=[scan.dataset_id]))
     assert page.status_code == 200 and b"plotly" in page.content
+
+
+@pytest.mark.django_db
+def test_dataset_list_counts_each_polygon_once_however_many_annotators_a_scan_has(scan, users):
+    # given: a scan assigned to two annotators, with three polygons, and a second scan with one
+    services.scan_assign(scan=scan, annotator=users["researcher"])
+    for _ in range(3):
+        services.polygon_create(scan=scan, cls="dust", points=SQUARE)
+    other = services.scan_create(dataset=scan.dataset, name="t", width=1000, height=800, build_tiles=False)
+    services.polygon_create(scan=other, cls="short hair", points=SQUARE)
+    # when
+    from annotation.selectors import dataset_list
+    row = dataset_list().get(pk=scan.dataset_id)
+    # then: the count is the scans' sum, not multiplied by the assignments
+    assert (row.scan_count, row.polygon_count) == (2, 4)
