@@ -141,6 +141,15 @@ def training_run(*, job, progress=None) -> dict:
     return {"model_id": record.pk, "weights": str(result.path), "history": history}
 
 
+def _damage_model(model_ref: str):
+    from synthesis.selectors import damage_model_lookup
+
+    record = damage_model_lookup(model_ref)
+    if record is None:
+        raise ValueError(f"No damage model {model_ref!r}: fit one first (fit_damage_model, or seed_demo).")
+    return record
+
+
 def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", steps: int = 1500,
                    batch_size: int = 16, lr: float = 2e-3, crop: int = 192, base: int = 8, depth: int = 5,
                    eval_every: int = 100, seed: int = 0, device: str | None = None, init=None, on_eval=None,
@@ -151,11 +160,8 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
     from restoration.core.corpus import load_corpus
     from restoration.core.detector_training import DetectorRecipe, default_arch, train_detector, training_pictures
     from synthesis import services as synthesis_services
-    from synthesis.selectors import damage_model_lookup
 
-    record = damage_model_lookup(model_ref)
-    if record is None:
-        raise ValueError(f"No damage model {model_ref!r}: fit one first (fit_damage_model, or seed_demo).")
+    record = _damage_model(model_ref)
     items = load_corpus(corpus_dir, split="train")
     train, val = training_pictures([i.path for i in items])
     settings_ = replace(DetectorRecipe().sample, size=crop)
@@ -186,11 +192,8 @@ def detector_calibrate(*, weights, corpus_dir, model_ref: str = "FilmDamageSimul
     from restoration.core.detector_training import calibrate_detector, training_pictures
     from restoration.core.unet import load_model, save_model
     from synthesis import services as synthesis_services
-    from synthesis.selectors import damage_model_lookup
 
-    record = damage_model_lookup(model_ref)
-    if record is None:
-        raise ValueError(f"No damage model {model_ref!r}: fit one first (fit_damage_model, or seed_demo).")
+    record = _damage_model(model_ref)
     net, card = load_model(weights)
     _, val = training_pictures([i.path for i in load_corpus(corpus_dir, split="train")])
     scores = calibrate_detector(net, val, synthesis_services.damage_model_core(record),

@@ -114,13 +114,21 @@ def _augment(x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tupl
 
 
 def validation_set(photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank, *, n: int, seed: int,
-                   settings: SampleSettings) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """``n`` fixed samples (x, y, damaged flag), a quarter of them without damage."""
-    rng = np.random.default_rng([seed, 7])
+                   settings: SampleSettings, light_damage: bool = True, stream: int = 7,
+                   ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """``n`` fixed samples (x, y, damaged flag), a quarter of them without damage.
+
+    ``light_damage`` False shows the samples of positive film as they are on film (dark damage), not
+    inverted; ``stream`` names the random stream drawn from ``seed``.
+    """
+    rng = np.random.default_rng([seed, stream])
     samples, damaged = [], []
     for i in range(n):
         has = i % 4 != 3
-        samples.append(make_sample(photos[i % len(photos)], model, bank, rng=rng, settings=settings, damaged=has))
+        s = make_sample(photos[i % len(photos)], model, bank, rng=rng, settings=settings, damaged=has)
+        if s.facts["inverted"] and not light_damage:
+            s = replace(s, damaged=255 - s.damaged)
+        samples.append(s)
         damaged.append(has)
     x, y = _tensor(samples)
     return x, y, np.array(damaged)
@@ -291,17 +299,9 @@ def calibrate_detector(net: UNet, photos: Sequence[np.ndarray], model: DamageMod
     if not photos:
         raise ValueError("need photographs to calibrate on")
     settings = SampleSettings(size=size, canonical_px_per_mm=cfg.canonical_px_per_mm, damage_level=damage_level)
-    rng = np.random.default_rng([seed, 11])
-    made, damaged = [], []
-    for i in range(samples):
-        has = i % 4 != 3
-        s = make_sample(photos[i % len(photos)], model, bank, rng=rng, settings=settings, damaged=has)
-        if s.facts["inverted"] and not cfg.light_damage:
-            s = replace(s, damaged=255 - s.damaged)
-        made.append(s)
-        damaged.append(has)
-    x, y = _tensor(made)
-    return detection_scores(net.to(device), x, y, np.array(damaged), device=device,
+    x, y, damaged = validation_set(photos, model, bank, n=samples, seed=seed, settings=settings,
+                                   light_damage=cfg.light_damage, stream=11)
+    return detection_scores(net.to(device), x, y, damaged, device=device,
                             max_clean_flagged=max_clean_flagged)
 
 
