@@ -29,10 +29,15 @@ frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/
 
 frontend: frontend/dist/.built
 
-migrate: install
+# The one-command start's own secret key, read by the settings when SECRET_KEY is unset (production sets SECRET_KEY).
+LOCAL_KEY := var/secret-key
+$(LOCAL_KEY):
+	@mkdir -p var && umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+migrate: install $(LOCAL_KEY)
 	$(PY) manage.py migrate --noinput
 
-static: install frontend
+static: install frontend $(LOCAL_KEY)
 	$(PY) manage.py collectstatic --noinput -v 0
 
 setup: install frontend migrate static

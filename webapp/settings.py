@@ -36,11 +36,18 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+#: Off unless asked for (``DEBUG=1``): errors are the site's own 403/404/500 pages, never Django's debug pages.
+DEBUG = env_bool("DEBUG", False)
+#: ``SECRET_KEY``, else the local key that the one-command start writes (``SECRET_KEY_FILE``, default
+#: ``var/secret-key``, made by ``make run``); in production set ``SECRET_KEY``, the same on every server.
+SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE", VAR_DIR / "secret-key"))
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
+    if not (DEBUG or TESTING):
+        raise RuntimeError(f"SECRET_KEY must be set when DEBUG is off (or a local key written to {SECRET_KEY_FILE} "
+                           "by `make run`; in production set SECRET_KEY, the same on every server).")
     SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -153,9 +160,24 @@ if os.environ.get("S3_BUCKET"):
             "querystring_auth": True,
         },
     }
-WHITENOISE_USE_FINDERS = DEBUG
+# With DEBUG off WhiteNoise serves what collectstatic wrote to STATIC_ROOT (``make run`` and ``make serve`` run it);
+# the tests' live server serves the test build through the finders.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+
+# --- HTTPS (``manage.py check --deploy`` passes with DEBUG=0, HTTPS=1, SECRET_KEY and ALLOWED_HOSTS set) -----------
+#: ``HTTPS=1``: the site is served over HTTPS (itself or behind a proxy): secure cookies, HSTS and a redirect of
+#: plain HTTP. ``PROXY_SSL_HEADER`` (e.g. ``X-Forwarded-Proto``) names the header a proxy sets to ``https``.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks from inside the network speak plain HTTP
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+if os.environ.get("PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["PROXY_SSL_HEADER"].strip().upper().replace("-", "_"), "https")
 
 # --- REST API ------------------------------------------------------------------
 REST_FRAMEWORK = {

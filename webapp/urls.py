@@ -7,6 +7,11 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from . import views
 
+# The site's own error pages (webapp/errors.py), used when DEBUG is off.
+handler403 = "webapp.errors.permission_denied"
+handler404 = "webapp.errors.page_not_found"
+handler500 = "webapp.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
