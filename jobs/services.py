@@ -133,3 +133,23 @@ def progress_reporter(*, job_id: int, min_interval: float = 0.5) -> Callable[...
                 last["t"], last["pct"] = now, pct
 
     return report
+
+
+def job_can_retry(*, job: Job) -> bool:
+    """Whether ``job`` may be sent again: it failed or was cancelled, and its kind resumes safely."""
+    if job.state not in (Job.State.FAILED, Job.State.CANCELLED):
+        return False
+    try:
+        return kind_get(job.kind).idempotent
+    except LookupError:
+        return False
+
+
+def job_retry(*, job: Job) -> Job:
+    """Send a failed or cancelled job of a resumable kind again (same row, same record links)."""
+    if not job_can_retry(job=job):
+        raise ValueError(f"Job {job.pk} ({job.kind}, {job.state}) cannot be retried: only failed or cancelled "
+                         "jobs of a kind that resumes where it stopped can.")
+    job.state, job.progress, job.error, job.message, job.finished_at = Job.State.PENDING, 0, "", "Retried", None
+    job.save(update_fields=["state", "progress", "error", "message", "finished_at"])
+    return job_enqueue(job=job)
