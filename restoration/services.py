@@ -183,26 +183,32 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
 
 def detector_calibrate(*, weights, corpus_dir, model_ref: str = "FilmDamageSimulator", samples: int = 256,
                        max_clean_flagged: float = 5e-4, seed: int = 0, write: bool = False) -> dict:
-    """The operating point of a detector on the validation pictures of the corpus's training split.
+    """The operating point of a detector on the corpus's calibration pictures (``corpus.calibration_items``).
 
-    With ``write`` the threshold (and how it was chosen) goes into the checkpoint's card, where the
-    detecting methods read it (``threshold`` 0, their default). See ``calibrate_detector``.
+    Those are held-out sources that neither training nor ``benchmarks/detection_proxy.py`` uses. With
+    ``write`` the threshold (and how it was chosen) goes into the checkpoint's card, where the detecting
+    methods read it (``threshold`` 0, their default). See ``calibrate_detector``.
     """
-    from restoration.core.corpus import load_corpus
-    from restoration.core.detector_training import calibrate_detector, training_pictures
+    from restoration.core.corpus import CALIBRATION_SOURCES, calibration_items
+    from restoration.core.detector_training import calibrate_detector, read_pictures
     from restoration.core.unet import load_model, save_model
     from synthesis import services as synthesis_services
 
     record = _damage_model(model_ref)
     net, card = load_model(weights)
-    _, val = training_pictures([i.path for i in load_corpus(corpus_dir, split="train")])
-    scores = calibrate_detector(net, val, synthesis_services.damage_model_core(record),
+    items = calibration_items(corpus_dir)
+    pictures = read_pictures([i.path for i in items])
+    scores = calibrate_detector(net, pictures, synthesis_services.damage_model_core(record),
                                 synthesis_services.artefact_bank(), samples=samples, seed=seed,
                                 max_clean_flagged=max_clean_flagged)
     if write:
+        kinds: dict[str, int] = {}
+        for i in items:
+            kinds[i.kind] = kinds.get(i.kind, 0) + 1
         card = {**card, "threshold": scores["threshold"],
-                "calibration": {"scores": scores, "samples": samples, "seed": seed, "pictures": len(val),
-                                "corpus": str(Path(corpus_dir).resolve()), "split": "train (validation pictures)",
+                "calibration": {"scores": scores, "samples": samples, "seed": seed, "pictures": len(pictures),
+                                "kinds": kinds, "corpus": str(Path(corpus_dir).resolve()),
+                                "split": f"heldout, sources {', '.join(CALIBRATION_SOURCES)} (no text renders)",
                                 "rule": f"best IoU with at most {max_clean_flagged:.2%} of undamaged pixels flagged"}}
         save_model(weights, net, card=card)
     return scores

@@ -34,7 +34,9 @@ Splits
 ------
 By source, never by crop: :data:`HELDOUT_SOURCES` (mate and lomiri: 27 photographs) are held out,
 every other source (plasma, skimage, gnome, ukui, any other folder: 25 photographs) is training's.
-The mate backgrounds are the held-out pictures of ``benchmarks/detection_proxy.py`` too. Fonts are
+The mate backgrounds are the held-out pictures of ``benchmarks/detection_proxy.py`` too; the lomiri
+ones (:data:`CALIBRATION_SOURCES`) are where a detector's operating point is chosen
+(:func:`calibration_items`): pictures that neither training nor the benchmark sees. Fonts are
 split by family: file names starting with one of :data:`HELDOUT_FONT_PREFIXES` (Liberation,
 FreeFont) are held out, the others (DejaVu) are training's. A render uses only a background photo
 and a font of its own split.
@@ -72,11 +74,11 @@ from imaging.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, read_image
 from imaging.progress import ProgressFn
 from restoration.core.hard_negatives import HARD_NEGATIVE_KINDS, render_hard_negative
 
-__all__ = ["DEBIAN_PACKAGES", "DEFAULT_FONT_DIRS", "DEFAULT_WALLPAPER_ROOTS", "HARD_NEGATIVE_KINDS",
-           "HELDOUT_FONT_PREFIXES", "HELDOUT_SOURCES", "KINDS", "MANIFEST_VERSION", "NOT_PHOTOGRAPHS",
-           "PHOTO_THRESHOLDS", "SOURCE_PACKAGES", "SPLITS", "CorpusError", "CorpusItem", "PhotoTest",
-           "find_fonts", "find_wallpapers", "font_split", "is_photograph", "load_corpus", "photograph_test",
-           "picture_name", "read_picture", "render_hard_negative", "write_corpus"]
+__all__ = ["CALIBRATION_SOURCES", "DEBIAN_PACKAGES", "DEFAULT_FONT_DIRS", "DEFAULT_WALLPAPER_ROOTS",
+           "HARD_NEGATIVE_KINDS", "HELDOUT_FONT_PREFIXES", "HELDOUT_SOURCES", "KINDS", "MANIFEST_VERSION",
+           "NOT_PHOTOGRAPHS", "PHOTO_THRESHOLDS", "SOURCE_PACKAGES", "SPLITS", "CorpusError", "CorpusItem",
+           "PhotoTest", "calibration_items", "find_fonts", "find_wallpapers", "font_split", "is_photograph",
+           "load_corpus", "photograph_test", "picture_name", "read_picture", "render_hard_negative", "write_corpus"]
 
 MANIFEST_VERSION = 1
 SPLITS = ("train", "heldout")
@@ -96,6 +98,8 @@ DEBIAN_PACKAGES = (*(p for ps in SOURCE_PACKAGES.values() for p in ps), "fonts-d
 DEFAULT_WALLPAPER_ROOTS = (Path("/usr/share/wallpapers"), Path("/usr/share/backgrounds"))
 DEFAULT_FONT_DIRS = (Path("/usr/share/fonts/truetype"),)
 HELDOUT_SOURCES = ("mate", "lomiri")
+#: Held-out sources the benchmark never uses (it takes mate's): a detector's threshold is chosen on them.
+CALIBRATION_SOURCES = ("lomiri",)
 HELDOUT_FONT_PREFIXES = ("Liberation", "Free")
 
 #: Art that passes :func:`is_photograph`, reviewed by eye: (source, picture name).
@@ -634,4 +638,26 @@ def load_corpus(out_dir: str | os.PathLike, *, split: str | None = None,
     missing = [str(i.path) for i in items if not i.path.is_file()]
     if missing:
         raise CorpusError(f"{len(missing)} corpus files are missing (first: {missing[0]}); {how} again")
+    return items
+
+
+def calibration_items(out_dir: str | os.PathLike, *,
+                      sources: Sequence[str] = CALIBRATION_SOURCES) -> list[CorpusItem]:
+    """The held-out pictures a detector's operating point is chosen on: photographs and renders of ``sources``.
+
+    Text renders are left out: they are set in the held-out fonts, which the benchmark's text uses too,
+    so a threshold chosen on them would be tuned to the benchmark's fonts. The other renders (line
+    art, wires, stars, highlights) need no font and are kept.
+
+    Raises
+    ------
+    CorpusError
+        As :func:`load_corpus`, and when the corpus holds no picture of ``sources``.
+    """
+    wanted = set(sources)
+    items = [i for i in load_corpus(out_dir, split="heldout") if i.source in wanted and i.font is None
+             and i.kind != "text"]
+    if not items:
+        raise CorpusError(f"the corpus at {out_dir} holds no held-out picture of {', '.join(sorted(wanted))} to "
+                          "calibrate on; install their Debian packages and run `make corpus` again")
     return items

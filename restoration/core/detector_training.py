@@ -135,8 +135,8 @@ def validation_set(photos: Sequence[np.ndarray], model: DamageModel, bank: Artef
 
 
 #: Thresholds the operating point is chosen from.
-THRESHOLDS = tuple(round(float(t), 3) for t in np.concatenate([np.arange(0.3, 0.9, 0.05), np.arange(0.9, 0.995, 0.01),
-                                                                [0.995, 0.998, 0.999]]))
+THRESHOLDS = tuple(round(float(t), 4) for t in np.concatenate([np.arange(0.3, 0.9, 0.05), np.arange(0.9, 0.995, 0.01),
+                                                                [0.995, 0.998, 0.999, 0.9995, 0.9998, 0.9999]]))
 
 
 def _scores(prob: np.ndarray, truth: np.ndarray, damaged: np.ndarray, threshold: float) -> dict[str, float]:
@@ -290,7 +290,9 @@ def calibrate_detector(net: UNet, photos: Sequence[np.ndarray], model: DamageMod
     Samples are made as for training (:func:`.realism.make_sample`, a quarter undamaged) at the network's
     canonical scale; a network not trained on light damage only sees the samples of positive film as they
     are on film (dark damage), not inverted. Returns :func:`detection_scores` (``threshold`` is the operating
-    point). ``photos`` should be pictures the detector was not trained on, from its training sources.
+    point). ``photos`` should be pictures of sources the detector was not trained on and the benchmark does not
+    use (``corpus.calibration_items``): on its training sources a network flags less than on new pictures, and
+    a threshold chosen there lets through what it has not seen.
     """
     cfg = net.config
     if cfg.task != "segmentation" or not cfg.canonical_px_per_mm:
@@ -305,21 +307,14 @@ def calibrate_detector(net: UNet, photos: Sequence[np.ndarray], model: DamageMod
                             max_clean_flagged=max_clean_flagged)
 
 
-def training_pictures(paths: Sequence[str | Path], *, long_side: int = 1600, val_every: int = 10,
-                      ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Read clean pictures as uint8 RGB (long side at most ``long_side``) and set every ``val_every``-th apart.
-
-    The pictures set apart validate the training (model selection); held-out *sources*, which
-    training never sees, are for the benchmark (``benchmarks/detection_proxy.py``), not for this.
-    """
+def read_pictures(paths: Sequence[str | Path], *, long_side: int = 1600) -> list[np.ndarray]:
+    """Clean pictures as uint8 RGB with the long side at most ``long_side``, in sorted path order."""
     import cv2
 
     from imaging.io import read_image
 
-    if val_every < 2:
-        raise ValueError(f"val_every must be at least 2, got {val_every}")
-    train, val = [], []
-    for i, path in enumerate(sorted(str(p) for p in paths)):
+    out = []
+    for path in sorted(str(p) for p in paths):
         image = read_image(path)
         if image.dtype == np.uint16:
             image = (image >> 8).astype(np.uint8)
@@ -329,7 +324,23 @@ def training_pictures(paths: Sequence[str | Path], *, long_side: int = 1600, val
         f = long_side / max(image.shape[:2])
         if f < 1:
             image = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-        (val if i % val_every == val_every - 1 else train).append(image)
+        out.append(image)
+    return out
+
+
+def training_pictures(paths: Sequence[str | Path], *, long_side: int = 1600, val_every: int = 10,
+                      ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Read clean pictures (:func:`read_pictures`) and set every ``val_every``-th apart.
+
+    The pictures set apart validate the training (model selection); held-out *sources*, which
+    training never sees, are for calibration (``calibrate_detector``) and the benchmark
+    (``benchmarks/detection_proxy.py``), not for this.
+    """
+    if val_every < 2:
+        raise ValueError(f"val_every must be at least 2, got {val_every}")
+    pictures = read_pictures(paths, long_side=long_side)
+    train = [p for i, p in enumerate(pictures) if i % val_every != val_every - 1]
+    val = [p for i, p in enumerate(pictures) if i % val_every == val_every - 1]
     if not train or not val:
         raise ValueError(f"need at least {val_every} pictures to train and validate, got {len(paths)}")
     return train, val

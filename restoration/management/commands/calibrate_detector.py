@@ -7,8 +7,9 @@ from restoration import services
 
 class Command(BaseCommand):
     help = ("Choose a damage detector's operating point: the threshold with the best IoU among those that flag at "
-            "most --max-flagged of the pixels of undamaged samples, on fresh realistic samples of the validation "
-            "pictures of the clean corpus's training split (never the held-out sources). --write stores it in the "
+            "most --max-flagged of the pixels of undamaged samples, on fresh realistic samples of the clean corpus's "
+            "calibration pictures (held-out sources that neither training nor the proxy benchmark uses; no text "
+            "renders, whose fonts the benchmark's text shares). --write stores it in the "
             "checkpoint's card, where the detecting methods take it as their default threshold.")
 
     def add_arguments(self, parser):

@@ -13,6 +13,7 @@ from restoration.core.clean_images import generated_scene
 from restoration.core.corpus import (
     HARD_NEGATIVE_KINDS,
     CorpusError,
+    calibration_items,
     find_wallpapers,
     is_photograph,
     load_corpus,
@@ -240,3 +241,17 @@ def test_load_corpus_without_a_manifest_says_to_run_make_corpus(tmp_path):
         load_corpus(tmp_path)
     with pytest.raises(ValueError, match="allowed: train, heldout"):
         load_corpus(tmp_path, split="validation")
+
+
+def test_calibration_items_are_held_out_lomiri_pictures_without_text(corpus):
+    items = calibration_items(corpus["out"])
+    renders = [i for i in corpus["manifest"]["items"] if i["source"] == "lomiri" and i["kind"] != "photo"]
+    assert {i.source for i in items} == {"lomiri"} and all(i.split == "heldout" for i in items)
+    assert "photo" in {i.kind for i in items} and "text" not in {i.kind for i in items}
+    assert any(r["kind"] == "text" for r in renders)  # left out
+    assert len(items) == 1 + sum(r["kind"] != "text" for r in renders)
+    assert all(i.font is None for i in items)
+    # the benchmark's source (mate) is never calibrated on; a source with no pictures is a clear error
+    assert not [i for i in items if i.source == "mate"]
+    with pytest.raises(CorpusError, match="no held-out picture of ukui.*make corpus"):
+        calibration_items(corpus["out"], sources=("ukui",))
