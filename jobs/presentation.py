@@ -22,6 +22,14 @@ GENERIC_ERROR = ("The job stopped on an internal error. An administrator can rea
 
 #: ValueErrors whose message is about Python's internals rather than the input.
 _INTERNAL = {"UnicodeError", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeTranslateError"}
+#: The project's refusals of input (each a ``ValueError``), by name: the web process that shows a job has
+#: not always imported the module that raised it in the worker. A test keeps this list complete.
+USER_ERROR_NAMES = frozenset({
+    "ValueError", "ArchiveError", "MetricInputError", "ImageError", "PolygonError", "FormatError",
+    "DamageModelError", "DatasetError", "BankError", "FilterError", "TilingError", "CheckpointError",
+    "MethodError", "InpaintError", "CorpusError", "RestorationError", "BenchmarkImportError", "ScoringError",
+    "LayoutError", "SubmissionError", "SurveyError", "SourceError", "FolderNotAllowed",
+})
 _HEAD = re.compile(r"^(?P<name>[A-Za-z_][\w.]*): ?(?P<message>.*)$", re.DOTALL)
 
 
@@ -53,7 +61,8 @@ def user_message(exc: BaseException) -> str:
 def public_error(stored: str) -> str:
     """The sentence to show for a job's stored ``error`` (``"Type: message\\n\\ntraceback"``); "" for none.
 
-    The type is looked up by name among the subclasses of ``ValueError`` loaded in this process.
+    The type is looked up by name among :data:`USER_ERROR_NAMES` and the subclasses of ``ValueError``
+    loaded in this process.
     """
     stored = (stored or "").strip()
     if not stored:
@@ -63,7 +72,7 @@ def public_error(stored: str) -> str:
     if match is None or "Traceback (most recent call last)" in head:
         return GENERIC_ERROR
     name = match["name"].rsplit(".", 1)[-1]
-    if name in _INTERNAL or name not in _subclass_names(ValueError):
+    if name in _INTERNAL or (name not in USER_ERROR_NAMES and name not in _subclass_names(ValueError)):
         return GENERIC_ERROR
     return _without_server_paths(match["message"].strip()) or GENERIC_ERROR
 
@@ -104,6 +113,12 @@ def result_links(result: dict[str, Any] | None) -> list[dict[str, str]]:
             and all(link["url"] != url for link in links):
         links.append({"label": f"Open {url}", "url": url})
     return links
+
+
+def can_retry(job) -> bool:
+    """Whether the job page offers to start ``job`` again (``jobs.services.job_retry`` decides)."""
+    retryable = getattr(type(job), "RETRYABLE_STATES", (type(job).State.FAILED, type(job).State.CANCELLED))
+    return job.state in retryable
 
 
 def _fact(value: Any) -> str | None:

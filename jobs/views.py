@@ -1,6 +1,10 @@
+"""Pages of jobs: the list, one job followed live, and its cancel and retry buttons."""
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from . import presentation, services
 from .selectors import job_list_visible
 
 
@@ -12,4 +16,26 @@ def job_list(request):
 @login_required
 def job_detail(request, job_id: int):
     job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
-    return render(request, "jobs/detail.html", {"job": job})
+    return render(request, "jobs/detail.html", {"job": job, "can_retry": presentation.can_retry(job)})
+
+
+@login_required
+@require_POST
+def job_cancel(request, job_id: int):
+    job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
+    services.job_cancel(job=job)
+    messages.success(request, f"Job {job.pk} cancelled.")
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def job_retry(request, job_id: int):
+    job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
+    try:
+        services.job_retry(job=job)
+    except ValueError as exc:
+        messages.error(request, f"Retry refused: {exc}")
+    else:
+        messages.success(request, f"Job {job.pk} sent again.")
+    return redirect("jobs:detail", job_id=job.pk)
