@@ -7,10 +7,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null)
 
-.PHONY: run test lint setup install frontend migrate static demo worker web browser corpus bench clean help
+.PHONY: run serve test lint setup install frontend migrate static demo worker web browser corpus bench clean help
 
 help:
 	@echo "make run    - install, build, migrate, load demo content, start web server + Celery worker"
+	@echo "make serve  - production: migrate, collectstatic, gunicorn + cpu and gpu workers (needs DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY)"
 	@echo "make test   - the same set-up and make lint, then the whole test suite (unit, database, Celery, browser)"
 	@echo "make lint   - Ruff (ruff.toml) and the import contracts of the layers (.importlinter)"
 	@echo "make corpus - install Debian's wallpapers and fonts, write the clean detector corpus to var/corpus"
@@ -64,6 +65,10 @@ corpus: install
 
 run: demo
 	HOST=$(HOST) PORT=$(PORT) scripts/run-dev
+
+# Production start against DATABASE_URL and CELERY_BROKER_URL (README "Scaling out"; options in scripts/serve).
+serve: install frontend
+	scripts/serve
 
 worker: setup
 	$(PY) -m celery -A webapp worker -Q cpu,gpu --loglevel INFO
