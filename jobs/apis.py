@@ -1,4 +1,4 @@
-"""REST endpoints for jobs: list, poll one, cancel, and start a diagnostic job."""
+"""REST endpoints for jobs: list, poll one, cancel, start again, and start a diagnostic job."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -24,10 +24,24 @@ class JobDetailApi(APIView):
 
 
 class JobCancelApi(APIView):
+    """Cancel a job: a pending one at once; a running one stops at its next step (``cancel_requested``)."""
+
     def post(self, request, job_id: int):
         job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
         services.job_cancel(job=job)
         return Response(JobSerializer(job).data)
+
+
+class JobRetryApi(APIView):
+    """Start a failed, cancelled or interrupted job again (409 for a job in another state)."""
+
+    def post(self, request, job_id: int):
+        job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
+        try:
+            services.job_retry(job=job)
+        except ValueError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DiagnosticJobApi(APIView):

@@ -12,8 +12,19 @@ class Job(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        #: Its worker stopped while it ran and it cannot safely resume: start it again.
+        INTERRUPTED = "interrupted", "Interrupted"
 
-    TERMINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
+    class Stop(models.TextChoices):
+        """Why the running job was asked to stop (its worker sees this at the next heartbeat or progress step)."""
+
+        NONE = "", "No"
+        CANCEL = "cancel", "Cancel requested"
+        SHUTDOWN = "shutdown", "Its worker is shutting down"
+
+    TERMINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED, State.INTERRUPTED)
+    #: Finished states a job can be started again from (``jobs.services.job_retry``).
+    RETRYABLE_STATES = (State.FAILED, State.CANCELLED, State.INTERRUPTED)
 
     kind = models.CharField(max_length=64, db_index=True, help_text="What the job does, e.g. 'scan.tiles'.")
     owner = models.ForeignKey(
@@ -31,6 +42,15 @@ class Job(models.Model):
     device = models.CharField(max_length=32, blank=True, help_text="Where the work ran: cpu, cuda:0, ...")
     worker = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    lease_token = models.CharField(
+        max_length=200, blank=True,
+        help_text="Who runs the job now (worker, process, attempt): only its holder may write its progress and end.",
+    )
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Renewed by the running worker's heartbeat; past it, the job is taken over."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running worker's last heartbeat.")
+    stop_requested = models.CharField(max_length=16, choices=Stop.choices, default=Stop.NONE, blank=True)
     celery_task_id = models.CharField(max_length=64, blank=True)
     task_name = models.CharField(max_length=200, blank=True, help_text="The Celery task that runs the job.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -46,6 +66,10 @@ class Job(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.state in self.TERMINAL_STATES
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.stop_requested == self.Stop.CANCEL
 
     @property
     def duration_seconds(self) -> float | None:

@@ -204,7 +204,13 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ----------------------------------------------------------------------
 BROKER_DIR = Path(os.environ.get("CELERY_BROKER_DIR", TEST_RUN_DIR / "broker" if TESTING else VAR_DIR / "broker"))
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
+#: Redis hands a message that a worker took but did not acknowledge to another worker after this many seconds.
+#: Jobs do not depend on it (a job's lease makes a second delivery of a running job do nothing, and a dead
+#: worker's job is taken over when its lease expires); it is set above the longest job all the same (24 h).
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 24 * 3600))
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
@@ -221,6 +227,19 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+#: Jobs run once (jobs/leases.py): the worker running a job holds a lease on its row for JOBS_LEASE_SECONDS,
+#: renewed every JOBS_HEARTBEAT_SECONDS; every JOBS_STOP_CHECK_SECONDS the job looks for a cancel or stop
+#: request; a stopping worker gives its jobs JOBS_SHUTDOWN_GRACE_SECONDS to stop at their next step, then hands
+#: them back and ends (well within 10 s). Every worker looks for expired leases at start and every
+#: JOBS_SWEEP_SECONDS.
+JOBS_LEASE_SECONDS = float(os.environ.get("JOBS_LEASE_SECONDS", 180))
+JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS", 30))
+JOBS_STOP_CHECK_SECONDS = float(os.environ.get("JOBS_STOP_CHECK_SECONDS", 1))
+JOBS_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("JOBS_SHUTDOWN_GRACE_SECONDS", 4))
+JOBS_SWEEP_SECONDS = float(os.environ.get("JOBS_SWEEP_SECONDS", 60))
+if JOBS_HEARTBEAT_SECONDS * 2 > JOBS_LEASE_SECONDS:
+    raise RuntimeError("JOBS_LEASE_SECONDS must be at least twice JOBS_HEARTBEAT_SECONDS, so that one late "
+                       f"heartbeat does not lose a lease (now {JOBS_LEASE_SECONDS} and {JOBS_HEARTBEAT_SECONDS}).")
 
 # --- Product settings --------------------------------------------------------------
 #: Largest image accepted anywhere, in pixels (decompression-bomb guard): the shells pass it to the
@@ -229,6 +248,10 @@ MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS))
 #: Where the public FilmDamageSimulator data lives (used by demo content).
 FILM_DAMAGE_DATA = Path(
     os.environ.get("FILM_DAMAGE_DATA", BASE_DIR.parent / "shared" / "data" / "film-damage-simulator")
+)
+#: One authentic damaged frame with its expert restoration (demo content: the authentic benchmark), used by path.
+AUTHENTIC_DEV_DATA = Path(
+    os.environ.get("AUTHENTIC_DEV_DATA", BASE_DIR.parent / "shared" / "data" / "authentic-dev")
 )
 #: Server folders that web pages and the API may name (clean images, training datasets, survey
 #: sources), separated by the OS path separator; management commands are not limited. Tests add
