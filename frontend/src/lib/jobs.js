@@ -1,5 +1,5 @@
 // A job progress bar polls /api/jobs/<id>/ until the job reaches a terminal state.
-const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+const TERMINAL = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 
 export function renderJob(el, job) {
   el.dataset.state = job.state;
@@ -25,7 +25,7 @@ export function watchJob(el, { interval = 1000 } = {}) {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const job = await res.json();
       renderJob(el, job);
-      if (TERMINAL.has(job.state)) {
+      if (job.is_terminal || TERMINAL.has(job.state)) {
         el.dispatchEvent(new CustomEvent("job:done", { detail: job, bubbles: true }));
         return;
       }
