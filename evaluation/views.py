@@ -49,7 +49,7 @@ def benchmark_import(request):
             dilation=int(request.POST.get("dilation") or DEFAULT_DILATION),
             description=request.POST.get("description", ""), user=request.user)
     except ValueError as exc:
-        messages.error(request, f"Import refused: {exc}")
+        messages.error(request, f"Benchmark import refused: {exc}")
         return redirect("evaluation:index")
     messages.success(request, f"Importing the benchmark: follow job {job.pk}.")
     return redirect("jobs:detail", job_id=job.pk)

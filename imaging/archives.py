@@ -16,6 +16,7 @@ import re
 import shutil
 import stat
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +29,7 @@ __all__ = [
     "FileError",
     "is_ignored",
     "safe_extract_zip",
+    "stream_zip",
 ]
 
 DEFAULT_MAX_FILES = 1000
@@ -47,14 +49,24 @@ class FileError:
 
 
 class ArchiveError(ValueError):
-    """Raised when an archive is refused; ``errors`` lists every problem found."""
+    """Raised when an archive is refused; ``errors`` lists every problem found.
 
-    what = "archive"
+    ``what`` names what was refused in the message ("the zip of clean images has 2 problems: ...").
+    """
 
-    def __init__(self, errors: list[FileError]) -> None:
+    what = "the archive"
+
+    def __init__(self, errors: list[FileError], *, what: str | None = None) -> None:
         self.errors = list(errors)
+        if what is not None:
+            self.what = what
         lines = [f"{e.name}: {e.message}" for e in self.errors]
-        super().__init__(f"{self.what} refused ({len(lines)} problem(s)):\n" + "\n".join(lines))
+        n = len(lines)
+        super().__init__(f"{self.what} has {n} problem{'' if n == 1 else 's'}:\n" + "\n".join(lines))
+
+    def named(self, what: str) -> ArchiveError:
+        """The same problems, said of ``what`` (the caller knows what the archive was)."""
+        return type(self)(self.errors, what=what)
 
 
 def is_ignored(parts: tuple[str, ...]) -> bool:
@@ -186,3 +198,51 @@ def _remove_contents(root: Path) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
+
+
+class _Sink:
+    """A write-only, unseekable file for ``zipfile`` that hands out what was written so far."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._offset = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self._offset += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._offset
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+def stream_zip(files: Iterable[tuple[str, str | Path]], *, chunk_size: int = _CHUNK,
+               compress: bool = False) -> Iterator[bytes]:
+    """The bytes of a zip archive of ``files`` (``(name in the archive, path)``), made as they are read.
+
+    Nothing is held in memory beyond one chunk, so a dataset of any size streams to a download.
+    Images are stored as they are (``compress=False``): PNG, TIFF and JPEG are compressed already.
+    """
+    sink = _Sink()
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(sink, "w", compression=method, allowZip64=True) as archive:
+        for name, path in files:
+            info = zipfile.ZipInfo.from_file(path, arcname=name)
+            info.compress_type = method
+            with open(path, "rb") as src, archive.open(info, "w", force_zip64=True) as dst:
+                while chunk := src.read(chunk_size):
+                    dst.write(chunk)
+                    data = sink.take()
+                    if data:
+                        yield data
+            data = sink.take()
+            if data:
+                yield data
+    yield sink.take()

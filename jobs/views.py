@@ -2,6 +2,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import presentation, services
@@ -19,13 +20,23 @@ def job_detail(request, job_id: int):
     return render(request, "jobs/detail.html", {"job": job, "can_retry": presentation.can_retry(job)})
 
 
+def _back(request, job):
+    """Where a button's form asked to go back to (a page of this site), else the job's page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("jobs:detail", job_id=job.pk)
+
+
 @login_required
 @require_POST
 def job_cancel(request, job_id: int):
     job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
     services.job_cancel(job=job)
-    messages.success(request, f"Job {job.pk} cancelled.")
-    return redirect("jobs:detail", job_id=job.pk)
+    messages.success(request, f"Job {job.pk} cancelled." if job.is_terminal else
+                     f"Job {job.pk} stops at its next step.")
+    return _back(request, job)
 
 
 @login_required
@@ -38,4 +49,4 @@ def job_retry(request, job_id: int):
         messages.error(request, f"Retry refused: {exc}")
     else:
         messages.success(request, f"Job {job.pk} sent again.")
-    return redirect("jobs:detail", job_id=job.pk)
+    return _back(request, job)

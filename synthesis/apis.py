@@ -91,6 +91,11 @@ class SyntheticDatasetCreateApi(APIView):
         crop = serializers.ListField(child=serializers.IntegerField(min_value=16), min_length=2, max_length=2,
                                      required=False)
         grain = serializers.BooleanField(default=True)
+        px_per_mm = serializers.FloatField(min_value=0.01, required=False,
+                                           help_text="With crop: crops are parts of a scan of this resolution.")
+        damage_level = serializers.FloatField(min_value=0.01, max_value=20, default=1.0)
+        allow_empty = serializers.BooleanField(default=False,
+                                               help_text="Build even when most items would hold no damage.")
 
     def get(self, request):
         return Response([{"id": d.id, "name": d.name, "model": d.damage_model_id, "count": d.count,
@@ -100,17 +105,17 @@ class SyntheticDatasetCreateApi(APIView):
         require_researcher(request.user)
         data = validated(self.InputSerializer, request.data)
         record = get_object_or_404(DamageModel, pk=data["model"])
-        options = {"grain": data["grain"], **({"crop": data["crop"]} if data.get("crop") else {})}
+        options = {"grain": data["grain"], "damage_level": data["damage_level"],
+                   **({"crop": data["crop"]} if data.get("crop") else {}),
+                   **({"px_per_mm": data["px_per_mm"]} if data.get("px_per_mm") else {})}
         try:
-            if data.get("clean_zip") is not None:
-                data["clean_dir"] = str(services.clean_set_upload(name=data["name"], archive=data["clean_zip"]))
-            else:
-                data["clean_dir"] = server_folder(data.get("clean_dir", ""), what="clean_dir")
-            if not data.get("clean_dir"):
+            upload = data.get("clean_zip")
+            clean_dir = "" if upload is not None else server_folder(data.get("clean_dir", ""), what="clean_dir")
+            if upload is None and not clean_dir:
                 raise ValueError("Give clean_dir (a folder on the server) or clean_zip (a zip of clean images).")
-            dataset = services.synthetic_dataset_create(name=data["name"], record=record, clean_dir=data["clean_dir"],
-                                                        count=data.get("count"), seed=data["seed"], options=options,
-                                                        user=request.user)
+            dataset = services.synthetic_dataset_submit(
+                name=data["name"], record=record, clean_dir=clean_dir, clean_zip=upload, count=data.get("count"),
+                seed=data["seed"], options=options, allow_empty=data["allow_empty"], user=request.user)
         except ValueError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response({"id": dataset.pk, "job": JobSerializer(dataset.job).data}, status=status.HTTP_202_ACCEPTED)

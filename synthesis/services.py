@@ -200,28 +200,149 @@ def synthetic_dataset_build(*, dataset: SyntheticDataset, progress=None, max_ite
     if manifest is not None:
         splits = [item["split"] for item in manifest["items"]]
         summary.update(train=splits.count("train"), val=splits.count("val"))
-    dataset.summary = summary
+    kept = {k: v for k, v in (dataset.summary or {}).items() if k == "expected_empty"}
+    dataset.summary = {**kept, **summary}
     dataset.save(update_fields=["summary"])
     return summary
 
 
+#: Above this share of items without any artefact a build from the pages is refused (unless allowed).
+MAX_EMPTY_SHARE = 0.5
+DATASET_OPTIONS = ("grain", "crop", "px_per_mm", "damage_level")
+
+
+def synthetic_dataset_check(*, record: DamageModel, clean_dir: str, count: int | None = None, seed: int = 0,
+                            options: dict | None = None):
+    """What a build with these settings would make (``synthesis.core.dataset.BuildCheck``), or a clear error.
+
+    Refuses a crop larger than a clean image, px per mm without a crop, a damage level outside (0, 20]
+    and unknown options, before any row is written or job started.
+    """
+    from synthesis.core.dataset import check_build, clean_image_sizes
+
+    options = options or {}
+    unknown = sorted(set(options) - set(DATASET_OPTIONS))
+    if unknown:
+        raise ValueError(f"Unknown dataset option(s) {', '.join(unknown)}; the options are "
+                         f"{', '.join(DATASET_OPTIONS)}.")
+    if count is not None and count < 1:
+        raise ValueError("Count must be at least 1.")
+    crop = tuple(options["crop"]) if options.get("crop") else None
+    return check_build(damage_model_core(record), clean_image_sizes(clean_dir), count=count, seed=seed, crop=crop,
+                       px_per_mm=options.get("px_per_mm"), damage_level=float(options.get("damage_level", 1.0)))
+
+
+def empty_items_refusal(check, options: dict | None = None) -> str:
+    """Why a build that leaves most masks empty is refused, and what to change."""
+    options = options or {}
+    ways = ["larger clean images" if not options.get("crop") else "a larger crop", "a higher damage level"]
+    if options.get("px_per_mm"):
+        ways.append("no px per mm (with it a crop is a small part of a scan)")
+    return (f"{check.empty} of {check.planned} items would hold no artefact at all (empty masks; "
+            f"{check.mean_artefacts:.1f} artefacts per item on average). Use {', '.join(ways[:-1])} or {ways[-1]}, "
+            "or allow items without damage.")
+
+
 def synthetic_dataset_create(*, name: str, record: DamageModel, clean_dir: str, out_dir: str | None = None,
                              count: int | None = None, seed: int = 0, options: dict | None = None,
-                             user=None, enqueue: bool = True) -> SyntheticDataset:
+                             user=None, enqueue: bool = True, allow_empty: bool = True) -> SyntheticDataset:
+    """Check the settings (``synthetic_dataset_check``), store the build and start its job.
+
+    With ``allow_empty=False`` (the pages and the API unless asked otherwise) a build that would leave
+    more than ``MAX_EMPTY_SHARE`` of its items without damage is refused, saying why.
+    """
     from synthesis.core.dataset import clean_images
 
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Give the dataset a name.")
     if SyntheticDataset.objects.filter(name=name).exists():
         raise ValueError(f"A synthetic dataset named {name!r} exists already.")
     sources = clean_images(clean_dir)  # raises a clear error for a missing or empty folder
-    if count is not None and count < 1:
-        raise ValueError("Count must be at least 1.")
+    check = synthetic_dataset_check(record=record, clean_dir=clean_dir, count=count, seed=seed, options=options)
+    if not allow_empty and check.empty_share > MAX_EMPTY_SHARE:
+        raise ValueError(empty_items_refusal(check, options))
     out = out_dir or str(Path(settings.MEDIA_ROOT) / "synthetic" / name)
-    dataset = SyntheticDataset.objects.create(name=name, damage_model=record, clean_dir=str(clean_dir), out_dir=out,
-                                              count=count or len(sources), seed=seed, options=options or {},
-                                              created_by=user)
+    dataset = SyntheticDataset.objects.create(
+        name=name, damage_model=record, clean_dir=str(clean_dir), out_dir=out, count=count or len(sources),
+        seed=seed, options=options or {}, summary={"expected_empty": check.empty}, created_by=user)
     if enqueue:
         job_services.job_submit(kind="dataset.build", record=dataset, owner=user, params={"dataset_id": dataset.pk})
     return dataset
+
+
+def synthetic_dataset_submit(*, name: str, record: DamageModel, clean_dir: str = "", clean_zip=None,
+                             count: int | None = None, seed: int = 0, options: dict | None = None, user=None,
+                             allow_empty: bool = False) -> SyntheticDataset:
+    """A build from the pages or the API: clean images from a server folder or an uploaded zip.
+
+    A refused build keeps nothing: an uploaded zip's images are removed again.
+    """
+    import shutil
+
+    name = (name or "").strip()
+    if SyntheticDataset.objects.filter(name=name).exists():  # before unpacking anything
+        raise ValueError(f"A synthetic dataset named {name!r} exists already.")
+    uploaded = None
+    if clean_zip is not None:
+        uploaded = clean_set_upload(name=name, archive=clean_zip)
+        clean_dir = str(uploaded)
+    if not clean_dir:
+        raise ValueError("Give a folder of clean images on the server or a zip of clean images.")
+    try:
+        return synthetic_dataset_create(name=name, record=record, clean_dir=clean_dir, count=count, seed=seed,
+                                        options=options, user=user, allow_empty=allow_empty)
+    except ValueError:
+        if uploaded is not None:
+            shutil.rmtree(Path(settings.MEDIA_ROOT) / "private" / "clean" / name, ignore_errors=True)
+        raise
+
+
+def synthetic_dataset_media_dir(dataset: SyntheticDataset) -> Path | None:
+    """The dataset's folder when it lies under ``MEDIA_ROOT/synthetic`` (the pages' builds), else None."""
+    root = (Path(settings.MEDIA_ROOT) / "synthetic").resolve()
+    out = Path(dataset.out_dir).resolve()
+    return out if root in out.parents else None
+
+
+def synthetic_dataset_delete(*, dataset: SyntheticDataset) -> None:
+    """Cancel the build, delete the record and the files it wrote under the media folder.
+
+    A dataset written elsewhere (by the command, to a folder of the user's choosing) keeps its files.
+    """
+    import shutil
+
+    if dataset.job is not None and not dataset.job.is_terminal:
+        job_services.job_cancel(job=dataset.job)
+    folder = synthetic_dataset_media_dir(dataset)
+    dataset.delete()
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def synthetic_dataset_files(dataset: SyntheticDataset) -> list[tuple[str, Path]]:
+    """``[(name in the zip, path)]`` of a finished dataset: the manifest, build settings and every item."""
+    out = Path(dataset.out_dir)
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        raise ValueError(f"Dataset {dataset.name!r} is not complete yet: it downloads once its build has finished.")
+    import json
+
+    items = json.loads(manifest.read_text())["items"]
+    files = [("manifest.json", manifest)] + ([("build.json", out / "build.json")] if (out / "build.json").is_file()
+                                              else [])
+    for item in items:
+        files += [(item[k], out / item[k]) for k in ("damaged", "mask", "clean")]
+    return [(f"{dataset.name}/{arc}", path) for arc, path in files]
+
+
+def preview_files(preview: OverlayPreview) -> list[tuple[str, Path]]:
+    """``[(name in the zip, path)]`` of a rendered preview: both polarities, the mask and the clean image."""
+    files = (preview.result or {}).get("files")
+    if not files:
+        raise ValueError("The preview is not rendered yet: it downloads once its job has finished.")
+    media = Path(settings.MEDIA_ROOT)
+    return [(f"preview-{preview.pk}/{key}.png", media / rel) for key, rel in sorted(files.items())]
 
 
 def clean_set_upload(*, name: str, archive) -> Path:
@@ -233,7 +354,7 @@ def clean_set_upload(*, name: str, archive) -> Path:
     import shutil
     import tempfile
 
-    from imaging.archives import safe_extract_zip
+    from imaging.archives import ArchiveError, safe_extract_zip
     from imaging.io import IMAGE_SUFFIXES
     from synthesis.core.dataset import clean_images
 
@@ -247,7 +368,10 @@ def clean_set_upload(*, name: str, archive) -> Path:
             tmp.write(chunk)
         tmp.flush()
         try:
-            files = safe_extract_zip(tmp.name, dest, max_files=100_000)
+            try:
+                files = safe_extract_zip(tmp.name, dest, max_files=100_000)
+            except ArchiveError as exc:
+                raise exc.named("the zip of clean images") from exc
             if not files:
                 raise ValueError("The archive holds no files.")
             # images may sit in one folder inside the archive

@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:model_id>/", views.model_detail, name="model"),
     path("<int:model_id>/preview/", views.preview_create, name="preview-create"),
     path("previews/<int:preview_id>/", views.preview_detail, name="preview"),
+    path("previews/<int:preview_id>/download/", views.preview_download, name="preview-download"),
     path("datasets/new/", views.dataset_create, name="dataset-create"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
+    path("datasets/<int:dataset_id>/delete/", views.dataset_delete, name="dataset-delete"),
+    path("datasets/<int:dataset_id>/download/", views.dataset_download, name="dataset-download"),
 ]

@@ -4,15 +4,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from annotation.core.types import CLASSES
 from annotation.models import Dataset
+from imaging.archives import stream_zip
 from imaging.io import ImageError
+from jobs.presentation import can_retry
 from webapp.paths import server_folder
 from webapp.roles import RESEARCHER, has_role
 
-from . import figures, services
+from . import figures, selectors, services
 from .models import DamageModel, OverlayPreview, SyntheticDataset
 
 
@@ -21,14 +25,19 @@ def _require_researcher(user) -> None:
         raise PermissionDenied("Only researchers and administrators may do this.")
 
 
-@login_required
-def index(request):
-    return render(request, "synthesis/index.html", {
+def _index_context(request) -> dict:
+    return {
         "models": DamageModel.objects.select_related("dataset"),
         "datasets": Dataset.objects.all(),
         "builds": SyntheticDataset.objects.select_related("damage_model", "job")[:50],
         "is_researcher": has_role(request.user, RESEARCHER),
-    })
+        "form": {"seed": 0, "grain": "on", "damage_level": 1.0},
+    }
+
+
+@login_required
+def index(request):
+    return render(request, "synthesis/index.html", _index_context(request))
 
 
 @login_required
@@ -94,6 +103,34 @@ def preview_detail(request, preview_id: int):
     return render(request, "synthesis/preview.html", {"preview": preview})
 
 
+def dataset_options(post) -> tuple[dict, bool]:
+    """The build options of the page's form (``synthesis.services.DATASET_OPTIONS``) and "allow empty"."""
+    from synthesis.core.dataset import parse_crop
+
+    options: dict = {"grain": post.get("grain") == "on"}
+    crop = parse_crop(post.get("crop", ""))
+    if crop:
+        options["crop"] = list(crop)
+    for key, label in (("px_per_mm", "Px per mm"), ("damage_level", "Damage level")):
+        text = post.get(key, "").strip()
+        if text:
+            try:
+                options[key] = float(text)
+            except ValueError:
+                raise ValueError(f"{label} must be a number, got {text!r}.") from None
+    return options, post.get("allow_empty") == "on"
+
+
+def _int(post, key: str, label: str, default: int | None) -> int | None:
+    text = post.get(key, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{label} must be a whole number, got {text!r}.") from None
+
+
 @login_required
 def dataset_create(request):
     _require_researcher(request.user)
@@ -103,39 +140,67 @@ def dataset_create(request):
     try:
         if record is None:
             raise ValueError("Choose a damage model.")
-        count = request.POST.get("count")
-        crop = request.POST.get("crop", "").strip()
-        options = {"grain": request.POST.get("grain") == "on"}
-        if crop:
-            options["crop"] = [int(v) for v in crop.lower().split("x")]
-        name = request.POST.get("name", "").strip()
-        clean_dir = server_folder(request.POST.get("clean_dir", ""), what="Clean folder")
-        if request.FILES.get("clean_zip"):
-            clean_dir = str(services.clean_set_upload(name=name, archive=request.FILES["clean_zip"]))
-        dataset = services.synthetic_dataset_create(
-            name=name, record=record, clean_dir=clean_dir,
-            count=int(count) if count else None, seed=int(request.POST.get("seed") or 0), options=options,
-            user=request.user)
+        options, allow_empty = dataset_options(request.POST)
+        upload = request.FILES.get("clean_zip")
+        clean_dir = "" if upload else server_folder(request.POST.get("clean_dir", ""), what="Clean folder")
+        dataset = services.synthetic_dataset_submit(
+            name=request.POST.get("name", ""), record=record, clean_dir=clean_dir, clean_zip=upload,
+            count=_int(request.POST, "count", "Items", None), seed=_int(request.POST, "seed", "Seed", 0),
+            options=options, allow_empty=allow_empty, user=request.user)
     except ValueError as exc:
         messages.error(request, f"Dataset build refused: {exc}")
-        return redirect("synthesis:index")
+        return render(request, "synthesis/index.html", {**_index_context(request), "form": request.POST},
+                      status=400)
+    messages.success(request, f"Building {dataset.name}: {dataset.count} items.")
     return redirect("synthesis:dataset", dataset_id=dataset.pk)
 
 
 @login_required
 def dataset_detail(request, dataset_id: int):
-    import json
-    from pathlib import Path
-
-    from django.conf import settings
-
     dataset = get_object_or_404(SyntheticDataset.objects.select_related("damage_model", "job"), pk=dataset_id)
-    samples = []
-    manifest = Path(dataset.out_dir) / "manifest.json"
-    media = Path(settings.MEDIA_ROOT).resolve()
-    out = Path(dataset.out_dir).resolve()
-    if manifest.exists() and media in out.parents:
-        items = json.loads(manifest.read_text())["items"][:12]
-        base = settings.MEDIA_URL + str(out.relative_to(media)) + "/"
-        samples = [{**item, "base": base} for item in items]
-    return render(request, "synthesis/dataset.html", {"dataset": dataset, "samples": samples})
+    return render(request, "synthesis/dataset.html", {
+        "dataset": dataset, "samples": selectors.dataset_samples(dataset=dataset),
+        "is_researcher": has_role(request.user, RESEARCHER),
+        "complete": bool(dataset.summary.get("complete")),
+        "can_retry": bool(dataset.job) and can_retry(dataset.job)
+        and (request.user.is_staff or dataset.job.owner_id == request.user.pk),
+    })
+
+
+@login_required
+@require_POST
+def dataset_delete(request, dataset_id: int):
+    _require_researcher(request.user)
+    dataset = get_object_or_404(SyntheticDataset.objects.select_related("job"), pk=dataset_id)
+    services.synthetic_dataset_delete(dataset=dataset)
+    messages.success(request, f"Synthetic dataset {dataset.name} deleted.")
+    return redirect("synthesis:index")
+
+
+def _zip_response(files, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream_zip(files), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def dataset_download(request, dataset_id: int):
+    _require_researcher(request.user)
+    dataset = get_object_or_404(SyntheticDataset, pk=dataset_id)
+    try:
+        files = services.synthetic_dataset_files(dataset)
+    except ValueError as exc:
+        messages.error(request, f"Download refused: {exc}")
+        return redirect("synthesis:dataset", dataset_id=dataset.pk)
+    return _zip_response(files, f"{dataset.name}.zip")
+
+
+@login_required
+def preview_download(request, preview_id: int):
+    preview = get_object_or_404(OverlayPreview, pk=preview_id)
+    try:
+        files = services.preview_files(preview)
+    except ValueError as exc:
+        messages.error(request, f"Download refused: {exc}")
+        return redirect("synthesis:preview", preview_id=preview.pk)
+    return _zip_response(files, f"preview-{preview.pk}.zip")

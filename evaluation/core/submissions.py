@@ -35,7 +35,7 @@ Expected = dict[str, tuple[tuple[int, ...], "np.dtype | str"]]
 class SubmissionError(ArchiveError):
     """Raised when a submission is refused; ``errors`` lists every problem found."""
 
-    what = "submission"
+    what = "the submission"
 
 
 @dataclass

@@ -157,7 +157,7 @@ def benchmark_import_zip(*, archive: str | Path, **options) -> Benchmark:
         try:
             safe_extract_zip(archive, Path(tmp) / "x", max_files=MAX_BENCHMARK_FILES)
         except ArchiveError as exc:
-            raise BenchmarkImportError(str(exc)) from exc
+            raise BenchmarkImportError(str(exc.named("the benchmark zip"))) from exc
         return benchmark_import(directory=Path(tmp) / "x", **options)
 
 

@@ -16,6 +16,7 @@ from evaluation.core.masks import mask_from_image, score_predicted_mask
 from evaluation.core.metrics import card_version
 from evaluation.core.ranking import from_stored, to_stored
 from evaluation.core.scoring import score_arrays, submission_summary
+from jobs.presentation import user_message
 
 from ..models import Score, Submission
 from . import files
@@ -85,7 +86,9 @@ def submission_score(*, submission: Submission, progress=None, device: str | Non
     except DatabaseError:
         raise  # the job task retries these; the submission stays "scoring"
     except Exception as exc:
-        Submission.objects.filter(pk=submission.pk).update(state=Submission.State.FAILED, error=str(exc)[:2000])
+        # the page shows a sentence; the job row and the worker's log keep the traceback
+        Submission.objects.filter(pk=submission.pk).update(state=Submission.State.FAILED,
+                                                           error=user_message(exc)[:2000])
         raise
     return {"submission_id": submission.pk, "scored": len(todo), "kept": len(bench_images) - len(todo),
             "card_version": version, "mean": to_stored(summary["mean"]),

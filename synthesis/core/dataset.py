@@ -28,14 +28,14 @@ import numpy as np
 
 from annotation.core.types import FrameGeometry
 from imaging.files import remove_temporaries, write_png_atomic
-from imaging.io import IMAGE_SUFFIXES, read_image
+from imaging.io import IMAGE_SUFFIXES, image_size, read_image
 from imaging.progress import ProgressFn
 
 from .bank import ArtefactBank
 from .grain import add_film_grain
 from .model import DamageModel
 from .overlays import item_polarity, item_seed
-from .render import apply_overlay, render_overlay
+from .render import apply_overlay, overlay_counts, render_overlay
 
 VAL_SHARE = 0.1
 SUBDIRS = ("damaged", "masks", "clean")
@@ -70,6 +70,96 @@ def clean_images(clean_dir: str | os.PathLike) -> list[Path]:
     if not files:
         raise DatasetError(f"no clean images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
     return files
+
+
+def clean_image_sizes(clean_dir: str | os.PathLike) -> dict[str, tuple[int, int]]:
+    """``{file name: (width, height)}`` of the clean images of a folder, read from their headers."""
+    sizes = {}
+    for path in clean_images(clean_dir):
+        height, width = image_size(path)
+        sizes[path.name] = (width, height)
+    return sizes
+
+
+def parse_crop(text: str) -> tuple[int, int] | None:
+    """``"512x384"`` as ``(512, 384)``; ``None`` for an empty text; a clear error for anything else."""
+    text = (text or "").strip().lower().replace(" ", "").replace("\u00d7", "x")
+    if not text:
+        return None
+    parts = text.split("x")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise DatasetError(f"crop {text!r} is not of the form WIDTHxHEIGHT, e.g. 512x512")
+    width, height = int(parts[0]), int(parts[1])
+    if width < 16 or height < 16:
+        raise DatasetError(f"crop {width} x {height} is too small: each side must be at least 16 px")
+    return width, height
+
+
+@dataclass(frozen=True)
+class BuildCheck:
+    """What a build would make, known before it starts: its items and how many carry no damage."""
+
+    planned: int
+    empty: int
+    smallest: tuple[str, int, int]
+    mean_artefacts: float
+
+    @property
+    def empty_share(self) -> float:
+        return self.empty / self.planned if self.planned else 0.0
+
+
+def check_build(model: DamageModel, sizes: dict[str, tuple[int, int]], *, count: int | None = None,
+                seed: int = 0, crop: tuple[int, int] | None = None, px_per_mm: float | None = None,
+                damage_level: float = 1.0) -> BuildCheck:
+    """Refuse settings the build would fail on, and count the items it would leave without damage.
+
+    Parameters
+    ----------
+    sizes : dict
+        ``{name: (width, height)}`` of the clean images (:func:`clean_image_sizes`).
+
+    Raises
+    ------
+    DatasetError
+        A crop larger than the smallest clean image, ``px_per_mm`` without a crop or not positive,
+        a damage level outside (0, 20], or a count below 1.
+
+    The empty items are those whose overlay draws no artefact at all (:func:`overlay_counts`: the
+    same draws the build makes), so their masks would be all zeros.
+    """
+    if not sizes:
+        raise DatasetError("a dataset needs at least one clean image")
+    if not (0 < damage_level <= 20):
+        raise DatasetError(f"damage level must be in (0, 20], got {damage_level}")
+    if px_per_mm is not None and (crop is None or not px_per_mm > 0):
+        raise DatasetError("px per mm needs a crop and a positive value (e.g. 141.26 for 4K scans of 35 mm)")
+    name, (sw, sh) = min(sizes.items(), key=lambda kv: (min(kv[1][0], kv[1][1]), kv[0]))
+    if crop is not None:
+        too_small = [(n, w, h) for n, (w, h) in sorted(sizes.items()) if crop[0] > w or crop[1] > h]
+        if too_small:
+            n, w, h = min(too_small, key=lambda t: (t[1] * t[2], t[0]))
+            max_w, max_h = min(w for w, _ in sizes.values()), min(h for _, h in sizes.values())
+            raise DatasetError(
+                f"crop {crop[0]} x {crop[1]} is larger than the clean image {n} of {w} x {h} "
+                f"({len(too_small)} of {len(sizes)} images are too small): choose a crop of at most "
+                f"{max_w} x {max_h}, or no crop to use whole images")
+    sources = sorted(sizes)
+    plan = plan_dataset(sources, count=len(sources) if count is None else count, seed=seed)
+    empty, total = 0, 0
+    for item in plan:
+        w, h = crop or sizes[item.source]
+        if crop is not None and px_per_mm is not None:
+            frame = FrameGeometry(w, h, w / px_per_mm, h / px_per_mm)
+        else:
+            full = FrameGeometry.for_35mm(*sizes[item.source])
+            frame = FrameGeometry(w, h, full.frame_w_mm * w / full.width_px, full.frame_h_mm * h / full.height_px)
+        n = sum(overlay_counts(model, width=w, height=h, frame=frame, seed=item.seed,
+                               damage_level=damage_level).values())
+        empty += n == 0
+        total += n
+    return BuildCheck(planned=len(plan), empty=empty, smallest=(name, sw, sh),
+                      mean_artefacts=total / len(plan))
 
 
 def plan_dataset(sources: list[str], *, count: int, seed: int) -> list[PlanItem]:

@@ -104,6 +104,22 @@ def _appearances(cls: str, bank: ArtefactBank, area_px: np.ndarray, rng: np.rand
     return entry, scale, angle, patches, capped
 
 
+def overlay_counts(model: DamageModel, *, width: int, height: int, frame: FrameGeometry | None = None,
+                   seed: int, damage_level: float = 1.0, count_basis: str = "pixels") -> dict[str, int]:
+    """The artefacts per class that :func:`plan_overlay` draws for ``seed``, without drawing the rest.
+
+    The counts are the first draws of each class's random stream, so they are the plan's counts
+    exactly (a test holds the two together); a dataset build uses them to tell, before it starts,
+    how many of its items would carry no damage at all.
+    """
+    frame = _frame(width, height, frame)
+    n_patches = model.patch_equivalents(width=width, height=height, frame=frame, count_basis=count_basis)
+    n_patches *= damage_level
+    seqs = np.random.SeedSequence(int(seed)).spawn(len(CLASSES))
+    return {cls: sample_counts(model, n_patches=n_patches, rng=np.random.default_rng(seq), cls=cls)
+            for cls, seq in zip(CLASSES, seqs)}
+
+
 def plan_overlay(model: DamageModel, bank: ArtefactBank, *, width: int, height: int,
                  frame: FrameGeometry | None = None, seed: int, damage_level: float = 1.0,
                  count_basis: str = "pixels", use_kde_map: bool = False,

@@ -182,3 +182,17 @@ def test_import_from_the_page_runs_as_a_job(client, users, tmp_path, settings):
     # a taken name is refused on the page at once
     r = client.post(reverse("evaluation:import"), {"name": "page", "archive": upload("b.zip", b"x")}, follow=True)
     assert "exists already" in r.content.decode() and Job.objects.count() == 1
+
+
+def test_an_unsafe_benchmark_zip_is_refused_as_a_benchmark_zip_not_a_submission(tmp_path, client, users):
+    import zipfile
+
+    from evaluation.services.benchmarks import benchmark_import_zip
+
+    archive = tmp_path / "b.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("../evil.png", b"x")
+    with pytest.raises(BenchmarkImportError) as refused:
+        benchmark_import_zip(archive=archive, name="evil")
+    assert str(refused.value) == "the benchmark zip has 1 problem:\n../evil.png: climbs out of the folder with '..'"
+    assert not Benchmark.objects.exists()

@@ -95,3 +95,13 @@ def test_destination_must_be_new_or_empty(tmp_path):
     with pytest.raises(ValueError, match="new or empty"):
         safe_extract_zip(archive, tmp_path / "full")
     assert (tmp_path / "full" / "x").read_text() == "keep me"
+
+
+def test_a_refusal_says_what_was_refused_and_counts_in_words():
+    from imaging.archives import FileError
+
+    one = ArchiveError([FileError("a.png", "unsafe_path", "is a symbolic link")])
+    assert str(one) == "the archive has 1 problem:\na.png: is a symbolic link"
+    two = ArchiveError([*one.errors, FileError("b", "too_large", "is too large")]).named("the zip of clean images")
+    assert str(two).startswith("the zip of clean images has 2 problems:\n")
+    assert isinstance(two, ArchiveError) and len(two.errors) == 2

@@ -10,7 +10,7 @@ from jobs import presentation, services
 from jobs.models import Job
 from tests.support import browser_login, screenshot
 
-TRACEBACK = ('BenchmarkImportError: archive refused (1 problem(s)):\n../evil.png: climbs out of the folder\n\n'
+TRACEBACK = ('BenchmarkImportError: the benchmark zip has 1 problem:\n../evil.png: climbs out of the folder\n\n'
              'Traceback (most recent call last):\n  File "/work/main/evaluation/services/benchmarks.py", line 160, '
              'in benchmark_import_zip\n    raise BenchmarkImportError(str(exc)) from exc\n')
 INTERNAL = ('KeyError: \'items\'\n\nTraceback (most recent call last):\n  File "/work/main/synthesis/views.py", '
@@ -23,7 +23,7 @@ def test_a_refusal_of_the_input_shows_its_message_without_the_traceback():
 
     # when / then: the sentence is the exception's message, no frame, no server path
     text = presentation.public_error(TRACEBACK)
-    assert text == "archive refused (1 problem(s)):\n../evil.png: climbs out of the folder"
+    assert text == "the benchmark zip has 1 problem:\n../evil.png: climbs out of the folder"
     assert "Traceback" not in text and "/work/main" not in text
 
 
@@ -87,7 +87,7 @@ def test_job_pages_and_api_show_the_sentence_not_the_traceback(client, users):
         body = response.content.decode()
         assert "climbs out of the folder" in body
         assert "Traceback" not in body and "/work/main" not in body and "File &quot;" not in body
-    assert api["error"].startswith("archive refused") and "Traceback" not in api["error"]
+    assert api["error"].startswith("the benchmark zip has 1 problem") and "Traceback" not in api["error"]
     # and: the admin keeps the whole story
     job.refresh_from_db()
     assert "Traceback" in job.error
