@@ -188,3 +188,16 @@ def submissions_needing_rescore(*, all: bool = False) -> QuerySet[Submission]:  
     current_summary = Exists(Score.objects.filter(submission=OuterRef("pk"), image__isnull=True,
                                                   card_version=version))
     return qs.filter(other_version | (Q(state=Submission.State.SCORED) & ~current_summary)).order_by("pk")
+
+
+def baseline_jobs(*, benchmarks) -> dict[int, Job]:
+    """The latest job of kind ``benchmark.baselines`` of each of ``benchmarks`` (ids or records) that has one.
+
+    Pages show it while it runs ("the baseline rows are being computed") and when it failed.
+    """
+    ids = [getattr(b, "pk", b) for b in benchmarks]
+    latest: dict[int, Job] = {}
+    for job in Job.objects.filter(kind="benchmark.baselines", params__benchmark_id__in=ids).order_by("created_at",
+                                                                                                    "id"):
+        latest[job.params["benchmark_id"]] = job
+    return latest

@@ -28,8 +28,9 @@ def _require_researcher(user) -> None:
 
 
 def index(request):
+    benchmarks = list(selectors.benchmark_list())
     return render(request, "evaluation/index.html", {
-        "benchmarks": selectors.benchmark_list(),
+        "benchmarks": benchmarks, "baseline_jobs": selectors.baseline_jobs(benchmarks=benchmarks),
         "is_researcher": has_role(request.user, RESEARCHER),
         "default_threshold": DEFAULT_DAMAGE_THRESHOLD, "default_dilation": DEFAULT_DILATION,
     })
@@ -66,6 +67,7 @@ def benchmark_detail(request, benchmark_id: int):
                 .select_related("job")[:20])
     return render(request, "evaluation/benchmark.html", {
         "benchmark": benchmark, "board": board, "segmentation": segmentation,
+        "baseline_job": selectors.baseline_jobs(benchmarks=[benchmark]).get(benchmark.pk),
         "figures": figures.leaderboard_figures(board=board, segmentation=segmentation, per_image=per_image),
         "box_keys": [f"box_{m.key}" for m in board["metrics"]] + (["box_emd"] if segmentation["rows"] else []),
         "images": benchmark.images.all(), "methods": baselines.baseline_methods(), "mine": mine,

@@ -1,4 +1,5 @@
-"""Demo content of the restoration app (idempotent): a damaged demo photograph restored with the default method."""
+"""Demo content of the restoration app (idempotent): a damaged demo photograph restored with the default method
+(a job, run by the worker once the site is up)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -40,8 +41,5 @@ def load_demo(*, log) -> None:
         log("  no damage model: skipping the restoration demo")
         return
     owner = get_user_model().objects.filter(username="researcher").first()
-    record = services.restoration_create(owner=owner, image=encode_image(damaged, fmt="PNG"), filename=DEMO_NAME,
-                                         enqueue=False)
-    services.restoration_run(record=record)
-    log(f"  restored {DEMO_NAME} with {record.method}: damage found on {record.info['damaged_fraction']:.2%} "
-        "of the pixels")
+    record = services.restoration_create(owner=owner, image=encode_image(damaged, fmt="PNG"), filename=DEMO_NAME)
+    log(f"  restoration of {DEMO_NAME} with {record.method}: job {record.job_id} queued (/restore/{record.pk}/)")

@@ -1,15 +1,16 @@
-"""Demo content of the synthesis app (idempotent): a model fitted on the public annotations and a preview."""
+"""Demo content of the synthesis app (idempotent): a model fitted on the public annotations and a preview (a job)."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from annotation.models import Dataset
 from imaging.io import encode_image
 
 from . import services
-from .models import DamageModel, OverlayPreview
+from .models import DamageModel
 
 DEMO_MODEL = "FilmDamageSimulator"
 
@@ -44,10 +45,9 @@ def load_demo(*, log) -> None:
     if record is None:
         log("  no FilmDamageSimulator dataset: skipping synthesis demo content")
         return
-    if not record.previews.exists():
-        preview = OverlayPreview.objects.create(damage_model=record, width=1804, height=1200, seed=1,
-                                                damage_level=3.0)
-        preview.source_image.save("chelsea-grain.png", ContentFile(encode_image(demo_clean_image(), fmt="PNG")))
-        result = services.preview_render(preview=preview)
-        log(f"  preview {preview.pk}: {sum(result['counts'].values())} artefacts, "
-            f"{result['damaged_fraction']:.2%} of pixels damaged")
+    if not record.previews.exists():  # rendered by a job, in the worker, once the site is up
+        image = ContentFile(encode_image(demo_clean_image(), fmt="PNG"), name="chelsea-grain.png")
+        owner = get_user_model().objects.filter(username="researcher").first()
+        preview = services.preview_create(record=record, width=1804, height=1200, seed=1, damage_level=3.0,
+                                          source_image=image, user=owner)
+        log(f"  preview {preview.pk}: job {preview.job_id} queued (/models/previews/{preview.pk}/)")

@@ -121,3 +121,30 @@ def page(browser):
     pg.set_default_timeout(20000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def squares_damage_model(db):
+    """A damage model fitted on two small scans of squares (dust and dirt), through the services."""
+    import numpy as np
+
+    from annotation import services as annotation_services
+    from annotation.core.types import Artefact, FrameGeometry, ScanArtefacts
+    from synthesis.services import damage_model_fit
+
+    rng = np.random.default_rng(0)
+    dataset = annotation_services.dataset_get_or_create(name="squares")
+    for s in range(2):
+        frame = FrameGeometry.for_35mm(1024, 768)
+        artefacts = []
+        for cls in ["dust"] * 40 + ["dirt"] * 15:
+            x, y = rng.uniform(10, 700, 2)
+            side = rng.uniform(3, 12)
+            points = np.array([[x, y], [x + side, y], [x + side, y + side], [x, y + side]])
+            artefacts.append(Artefact(cls=cls, polygon=points, area_px=side * side,
+                                      area_um2=side * side * frame.um2_per_px, centroid=(x + side / 2, y + side / 2),
+                                      bbox=(x, y, x + side, y + side)))
+        annotation_services.scan_import_artefacts(
+            dataset=dataset, scan_artefacts=ScanArtefacts(name=f"s{s}", frame=frame, artefacts=artefacts),
+            build_tiles=False)
+    return damage_model_fit(dataset=dataset, name="squares")
