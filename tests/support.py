@@ -113,10 +113,11 @@ class WorkerProcess:
     #: Workers of this test run that are up now (every one consumes the same queues).
     running: list[WorkerProcess] = []
 
-    def __init__(self, *, database_url: str, queues: str = "cpu,gpu"):
+    def __init__(self, *, database_url: str, queues: str = "cpu,gpu", concurrency: int = 1, pool: str = "prefork"):
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.database_url = database_url
         self.queues = queues
+        self.concurrency, self.pool = concurrency, pool
         self.log_path = ARTIFACTS / f"worker-{self.hostname.split('@')[0]}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -126,8 +127,8 @@ class WorkerProcess:
         ARTIFACTS.mkdir(exist_ok=True)
         env = dict(os.environ, DATABASE_URL=self.database_url, PYTHONUNBUFFERED="1")
         cmd = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", self.queues,
-               "--concurrency", "1", "--hostname", self.hostname, "--loglevel", "INFO",
-               "--without-gossip", "--without-mingle"]
+               "--concurrency", str(self.concurrency), "--pool", self.pool, "--hostname", self.hostname,
+               "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
         self.log = open(self.log_path, "a")  # a restarted worker keeps its earlier log
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
