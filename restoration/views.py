@@ -45,7 +45,11 @@ def index(request):
 @login_required
 def detail(request, restoration_id: int):
     record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
-    return render(request, "restoration/detail.html", {"r": record, "viewer": json.dumps(record.viewer)})
+    fraction = (record.info or {}).get("damaged_fraction")
+    return render(request, "restoration/detail.html", {
+        "r": record, "viewer": json.dumps(record.viewer),
+        "damaged_percent": None if fraction is None else 100 * float(fraction),  # per cent, as on other pages
+    })
 
 
 @login_required
