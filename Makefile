@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null)
 
-.PHONY: run serve test lint setup install frontend migrate static demo worker web browser corpus bench clean help
+.PHONY: run serve test lint setup install frontend migrate static demo worker worker-cpu worker-gpu web browser corpus bench clean help
 
 help:
 	@echo "make run    - install, build, migrate, load demo content, start web server + Celery worker"
@@ -70,8 +70,20 @@ run: demo
 serve: install frontend
 	scripts/serve
 
+# Celery workers. worker: both queues in one worker (development). worker-cpu: the cpu queue on the prefork pool.
+# worker-gpu GPU=N: the gpu queue on GPU N with the solo pool, one job at a time (CUDA is never used in a forked
+# child); run one per GPU (README "Scaling out").
+GPU ?= 0
+CPU_CONCURRENCY ?= $(shell nproc)
 worker: setup
 	$(PY) -m celery -A webapp worker -Q cpu,gpu --loglevel INFO
+
+worker-cpu: setup
+	$(PY) -m celery -A webapp worker -Q cpu --concurrency $(CPU_CONCURRENCY) --hostname cpu@%h --loglevel INFO
+
+worker-gpu: setup
+	CUDA_VISIBLE_DEVICES=$(GPU) $(PY) -m celery -A webapp worker -Q gpu --pool solo --concurrency 1 \
+	  --hostname gpu$(GPU)@%h --loglevel INFO
 
 test: setup browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)

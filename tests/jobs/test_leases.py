@@ -242,3 +242,72 @@ def test_a_worker_runs_a_job_delivered_twice_once_and_stops_within_10_s_of_sigte
     # and the handed-back job is not lost: the next worker runs it to the end
     job = wait_for_job(job.pk)
     assert (job.state, job.attempts) == (Job.State.SUCCEEDED, 2), job.error
+
+
+def stop_within_10_s(worker: WorkerProcess, sig: signal.Signals, *, group: bool) -> None:
+    """Send ``sig`` to the worker (its whole process group, as Ctrl-C does, or its main process) and wait 10 s."""
+    if group:
+        os.killpg(worker.proc.pid, sig)
+    else:
+        os.kill(worker.proc.pid, sig)
+    try:
+        worker.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the worker was still up 10 s after {sig.name}; see {worker.log_path}")
+    worker.stop()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_or_sigterm_to_the_process_group_stops_a_worker_within_10_s_and_its_job_resumes_at_the_next_start(
+        worker_database_url):
+    worker = WorkerProcess(database_url=worker_database_url)
+    with only_worker(worker):
+        try:
+            # given a resumable job running on the worker
+            worker.start()
+            job = services.job_submit(kind="diagnostic", params={"steps": 300, "delay": 0.05})
+            wait_for_job(job.pk, until=lambda j: j.state == Job.State.RUNNING and j.current >= 1)
+            # when Ctrl-C reaches the worker's process group
+            stop_within_10_s(worker, signal.SIGINT, group=True)
+            # then the job was handed back, not lost
+            job.refresh_from_db()
+            assert (job.state, job.attempts) == (Job.State.PENDING, 1), job.message
+            # when the worker starts again, takes the job, and its process group gets SIGTERM
+            worker.start()
+            wait_for_job(job.pk, until=lambda j: j.state == Job.State.RUNNING and j.attempts == 2 and j.current >= 1)
+            stop_within_10_s(worker, signal.SIGTERM, group=True)
+            # and starts once more
+            worker.start()
+            # then the job resumes and runs to the end
+            job = wait_for_job(job.pk, timeout=120)
+            assert (job.state, job.attempts, job.current) == (Job.State.SUCCEEDED, 3, 300), job.error
+            assert job.worker == worker.hostname
+        finally:
+            worker.stop()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_gpu_worker_on_the_solo_pool_runs_torch_jobs_and_stops_within_10_s_of_ctrl_c(worker_database_url):
+    import torch
+
+    # the gpu worker as README "Scaling out" and `make worker-gpu` run it (here on both queues, to stop it mid-job)
+    worker = WorkerProcess(database_url=worker_database_url, pool="solo")
+    with only_worker(worker):
+        try:
+            worker.start()
+            # given a torch job: it runs in the worker process itself, on the GPU where there is one
+            job = wait_for_job(services.job_submit(kind="diagnostic.gpu").pk)
+            expected = "cuda" if torch.cuda.is_available() else "cpu"
+            assert (job.state, job.device, job.result["device"]) == (Job.State.SUCCEEDED, expected, expected)
+            # and a job that cannot resume, stuck in one long step
+            stuck = services.job_submit(kind="diagnostic.once", params={"steps": 1, "block": 120})
+            wait_for_job(stuck.pk, until=lambda j: j.state == Job.State.RUNNING)
+            # when Ctrl-C reaches the worker
+            stop_within_10_s(worker, signal.SIGINT, group=True)
+        finally:
+            worker.stop()
+    # then the stuck job is marked interrupted
+    stuck.refresh_from_db()
+    assert (stuck.state, stuck.attempts) == (Job.State.INTERRUPTED, 1), stuck.message
