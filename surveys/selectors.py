@@ -90,6 +90,7 @@ def survey_results(*, survey: Survey) -> dict:
         rows.append({"token": token, "slot": participants[token].slot, **score,
                      "group_label": GROUP_LABELS[score["group"]],
                      "median_ms": medians.get(token),
+                     "median_s": None if medians.get(token) is None else medians[token] / 1000,
                      "blurs": blurs.get(token, 0),
                      "attention": summary["attention"].get(token, {})})
     flagged_rows = sorted(({"token": t, "slot": participants[t].slot, **summary["attention"][t]}

@@ -38,8 +38,15 @@ def area_fit_figure(params: dict, cls: str, *, name: str = "") -> dict:
              "x": centres, "y": plot["fitted_pdf"], "line": {"color": "#222"}},
         ],
         "layout": {"title": {"text": f"{cls}: area (µm²)"}, "xaxis": {"title": {"text": "area (µm²)"}},
-                   "yaxis": {"title": {"text": "density"}}},
+                   # a density per µm² is about 1e-4: written as powers of ten, not Plotly's SI prefixes
+                   # ("400μ" with a Greek mu beside µm²)
+                   "yaxis": {"title": {"text": "density (per µm²)"}, "exponentformat": "power"}},
     }
+
+
+def _cell_centres(n: int) -> list[float]:
+    """Centres of ``n`` equal cells over [0, 1] (the map's cells as shares of the frame)."""
+    return [(i + 0.5) / n for i in range(n)]
 
 
 def density_map_figure(params: dict, cls: str) -> dict:
@@ -48,9 +55,12 @@ def density_map_figure(params: dict, cls: str) -> dict:
     if density is None:
         return {"data": [], "layout": {"title": {"text": f"{cls}: no spatial data"}}}
     return {
-        "data": [{"type": "heatmap", "z": density, "colorscale": "Viridis", "colorbar": {"title": {"text": "×mean"}}}],
+        "data": [{"type": "heatmap", "z": density, "x": _cell_centres(len(density[0])),
+                  "y": _cell_centres(len(density)), "colorscale": "Viridis",
+                  "colorbar": {"title": {"text": "density (× mean)"}}}],
         "layout": {"title": {"text": f"{cls}: spatial density (KDE)"},
-                   "yaxis": {"autorange": "reversed", "scaleanchor": "x"}, "xaxis": {"constrain": "domain"}},
+                   "xaxis": {"title": {"text": "x / frame width"}, "range": [0, 1], "constrain": "domain"},
+                   "yaxis": {"title": {"text": "y / frame height (down)"}, "range": [1, 0], "scaleanchor": "x"}},
     }
 
 

@@ -84,7 +84,7 @@ def density_figure(
     yc = ((dm.y_edges[:-1] + dm.y_edges[1:]) / 2).tolist()
     return {
         "data": [{"type": "heatmap", "x": xc, "y": yc, "z": dm.values.tolist(),
-                  "colorscale": "Viridis", "colorbar": {"title": {"text": "density"}}}],
+                  "colorscale": "Viridis", "colorbar": {"title": {"text": "density (1 = uniform)"}}}],
         "layout": {"title": {"text": f"Spatial density of {cls} ({dm.count} centroids)"},
                    "xaxis": {"title": {"text": "x / frame width"}, "range": [0, 1]},
                    "yaxis": {"title": {"text": "y / frame height"}, "range": [1, 0],
