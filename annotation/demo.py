@@ -34,7 +34,7 @@ def render_demo_frame(scan: ScanArtefacts, *, seed: int = 0) -> np.ndarray:
     """A 16-bit RGB film-base frame with grain, the scan's polygons drawn on it in white."""
     rng = np.random.default_rng(seed)
     h, w = scan.frame.height_px, scan.frame.width_px
-    base = np.array([0.55, 0.42, 0.30]) * 65535  # orange-brown colour negative base
+    base = (np.array([0.55, 0.42, 0.30]) * 65535).astype(np.float32)  # orange-brown colour negative base
     yy, xx = np.mgrid[0:h:8, 0:w:8]
     vignette = 1.0 - 0.15 * (((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2) * 2)
     vignette = cv2.resize(vignette.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
@@ -55,8 +55,11 @@ def load_demo(*, log) -> None:
         log(f"  public data not found at {root}: skipping annotation demo content")
         return
     User = get_user_model()
-    if not Dataset.objects.filter(name=PUBLIC_DATASET, scans__isnull=False).exists():
-        scans, report = load_manifest_dataset(manifest)
+    need_public = not Dataset.objects.filter(name=PUBLIC_DATASET, scans__isnull=False).exists()
+    need_demo = not Scan.objects.filter(dataset__name=DEMO_DATASET, name=DEMO_SCAN).exists()
+    if need_public or need_demo:
+        scans, report = load_manifest_dataset(manifest)  # read once, for both datasets
+    if need_public:
         ds = services.dataset_get_or_create(
             name=PUBLIC_DATASET,
             description="The public annotations of Ivanova et al. (Eurographics 2023): 10 heavily damaged "
@@ -65,8 +68,7 @@ def load_demo(*, log) -> None:
             services.scan_import_artefacts(dataset=ds, scan_artefacts=s, source=str(manifest), build_tiles=False)
         log(f"  {PUBLIC_DATASET}: {report.imported} artefacts on {report.scans} scans, "
             f"{len(report.skipped)} degenerate polygons skipped")
-    if not Scan.objects.filter(dataset__name=DEMO_DATASET, name=DEMO_SCAN).exists():
-        scans, _ = load_manifest_dataset(manifest)
+    if need_demo:
         source = next(s for s in scans if s.name == "scan_01")
         demo = ScanArtefacts(name=DEMO_SCAN, frame=source.frame, artefacts=source.artefacts)
         ds = services.dataset_get_or_create(
