@@ -146,7 +146,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", TEST_RUN_DIR / "media" if TESTING else VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "webapp.staticfiles.GzipStaticFilesStorage"},
 }
 if os.environ.get("S3_BUCKET"):
     STORAGES["default"] = {
