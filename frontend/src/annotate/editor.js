@@ -38,6 +38,28 @@ export function readConfig(root) {
   };
 }
 
+// The class of the next polygon is remembered across reloads and scans (per browser).
+const CLASS_KEY = "filmlab.annotate.class";
+
+/** The class chosen last in this browser when the editor knows it, else the first class. */
+export function rememberedClass(classes) {
+  let stored = null;
+  try {
+    stored = window.localStorage.getItem(CLASS_KEY);
+  } catch (e) {
+    stored = null; // storage refused (private mode): start with the first class
+  }
+  return classes.some((c) => c.key === stored) ? stored : classes[0].key;
+}
+
+function rememberClass(cls) {
+  try {
+    window.localStorage.setItem(CLASS_KEY, cls);
+  } catch (e) {
+    // storage refused or full: the choice lasts until the page is left
+  }
+}
+
 export class Editor {
   constructor(root) {
     const cfg = readConfig(root);
@@ -45,7 +67,7 @@ export class Editor {
     this._readonly = cfg.readonly;
     this.loaded = false;
     this.tool = this._readonly ? "select" : "draw";
-    this.currentClass = this.classes[0].key;
+    this.currentClass = rememberedClass(this.classes);
     this.selectedKey = null;
     this.done = false;
     this.store = new PolygonStore({ width: this.width, height: this.height });
@@ -162,6 +184,7 @@ export class Editor {
    */
   chooseClass(cls) {
     this.currentClass = cls;
+    rememberClass(cls);
     const rec = this.selectedKey ? this.store.get(this.selectedKey) : null;
     if (!this.readonly && this.tool === "select" && rec && rec.state && rec.state.cls !== cls) {
       this._change("Change class", rec.key, Object.freeze({ cls, points: rec.state.points }));

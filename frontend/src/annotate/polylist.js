@@ -1,6 +1,18 @@
 // A virtualised list: only the rows in (or near) view exist in the DOM, so thousands of
 // polygons cost a few dozen elements.
 
+/** Whether `el` is seen whole: inside the window and inside every ancestor that clips it. */
+function fullyInView(el) {
+  const r = el.getBoundingClientRect();
+  if (r.top < 0 || r.bottom > window.innerHeight) return false;
+  for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    if (getComputedStyle(p).overflowY === "visible") continue;
+    const b = p.getBoundingClientRect();
+    if (r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5) return false;
+  }
+  return true;
+}
+
 export class VirtualList {
   /**
    * @param {HTMLElement} scroller element with a fixed height and overflow: auto
@@ -33,12 +45,18 @@ export class VirtualList {
     this.render();
   }
 
-  /** Scrolls so that the item at `index` is visible. */
+  /**
+   * Scrolls so that the item at `index` is visible whole: the list first (which draws its row), then
+   * whatever holds the list (the sidebar, the page) when they cut the row off, as on a short window.
+   */
   reveal(index) {
     if (index < 0) return;
     const top = index * this.rowHeight, h = this.scroller.clientHeight;
     if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
     else if (top + this.rowHeight > this.scroller.scrollTop + h) this.scroller.scrollTop = top + this.rowHeight - h;
+    this.render();
+    const row = this.rows.find((r) => !r.hidden && r._item === this.items[index]);
+    if (row && !fullyInView(row)) row.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   render() {
