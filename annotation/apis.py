@@ -94,14 +94,14 @@ class ScanListApi(APIView):
     def post(self, request):
         require_researcher(request.user)
         data = validated(ScanCreateSerializer, request.data)
-        dataset = services.dataset_get_or_create(name=data["dataset"], user=request.user)
         upload = data.get("image")
         image = None
         if upload is not None:
             image = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
         try:
-            scan = services.scan_create(
-                dataset=dataset, name=data["name"], image=image, filename=upload.name if upload else None,
+            scan = services.scan_upload(
+                dataset_name=data["dataset"], name=data["name"], image=image,
+                filename=upload.name if upload else None,
                 width=data.get("width"), height=data.get("height"), film_format=data["film_format"],
                 frame_mm=parse_frame_mm(data["frame_mm"]) if data.get("frame_mm") else None,
                 polarity=data["polarity"], emulsion=data["emulsion"], notes=data["notes"], user=request.user,

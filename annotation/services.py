@@ -100,6 +100,17 @@ def scan_create(
     return scan
 
 
+def scan_upload(*, dataset_name: str, user=None, **scan_fields) -> Scan:
+    """A scan uploaded into the dataset named ``dataset_name``, created with it when new.
+
+    The dataset and the scan are made in one transaction: a refused upload (unreadable image, a
+    taken name, a bad frame) leaves no new, empty dataset behind. ``scan_fields`` go to ``scan_create``.
+    """
+    with transaction.atomic():
+        dataset = dataset_get_or_create(name=dataset_name, user=user)
+        return scan_create(dataset=dataset, user=user, **scan_fields)
+
+
 def scan_tiles_enqueue(*, scan: Scan, user=None):
     """Start the job that builds the scan's deep-zoom pyramid (a grey canvas when it has no pixels)."""
     return job_services.job_submit(kind="scan.tiles", owner=user, params={"scan_id": scan.pk})

@@ -79,11 +79,11 @@ def scan_upload(request):
         try:
             if upload is None:
                 raise ValueError("Choose an image file (TIFF 8/16-bit, PNG or JPEG).")
-            dataset = services.dataset_get_or_create(name=request.POST.get("dataset", ""), user=request.user)
             frame_mm = request.POST.get("frame_mm", "").strip()
             image = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
-            scan = services.scan_create(
-                dataset=dataset, name=request.POST.get("name") or upload.name.rsplit(".", 1)[0], image=image,
+            scan = services.scan_upload(
+                dataset_name=request.POST.get("dataset", ""),
+                name=request.POST.get("name") or upload.name.rsplit(".", 1)[0], image=image,
                 filename=upload.name, film_format=request.POST.get("film_format", "35mm"),
                 frame_mm=parse_frame_mm(frame_mm) if frame_mm else None,
                 polarity=request.POST.get("polarity", "negative"), emulsion=request.POST.get("emulsion", ""),
