@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from imaging.io import encode_image, read_image
 from jobs import services as job_services
+from jobs.presentation import user_message
 from surveys.core import crops, methods, plan, sources
 from surveys.core.design import assign_trials
 
@@ -254,7 +255,7 @@ def survey_build_now(*, survey: Survey, device: str | None = None) -> dict:
     try:
         return survey_build_pairs(survey=survey, device=device)
     except Exception as exc:
-        survey_build_failed(survey=survey, error=str(exc))
+        survey_build_failed(survey=survey, error=user_message(exc))
         raise
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db import DatabaseError, InterfaceError
 
+from jobs.presentation import user_message
 from jobs.tasking import job_task, torch_device
 
 from . import services
@@ -20,6 +21,6 @@ def survey_build_pairs(*, job, progress) -> dict:
     except (DatabaseError, InterfaceError):
         raise  # retried by the job task; the pairs built so far are kept
     except Exception as exc:
-        services.survey_build_failed(survey=survey, error=f"{type(exc).__name__}: {exc}")
+        services.survey_build_failed(survey=survey, error=user_message(exc))  # the traceback: job row and log
         raise
     return {"survey_id": survey.pk, **summary}
