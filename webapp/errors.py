@@ -46,6 +46,13 @@ def page_not_found(request, exception=None):
     return _render(request, 404, _user_message(exception))
 
 
+def csrf_failure(request, reason: str = ""):
+    """A form sent without its CSRF token (cookies off, or a page kept open across a log-in): the 403 page."""
+    log.warning("CSRF check failed on %s: %s", request.path, reason)
+    return _render(request, 403, "The form could not be accepted: reload the page and send it again (the site "
+                                 "needs its cookies).")
+
+
 def server_error(request):
     try:
         return _render(request, 500, "")

@@ -149,3 +149,16 @@ def test_annotator_sees_the_styled_404_in_the_browser(page, live_server, users):
     # and its navigation leads on
     page.click("nav.mainnav >> text=Annotate")
     page.wait_for_selector("h1:has-text('Annotate')")
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_gets_the_styled_403(users):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["researcher"])
+    response = client.post("/accounts/logout/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert_site_page(html, status=403)
+    assert "reload the page and send it again" in html
