@@ -215,3 +215,33 @@ def test_in_the_browser_a_too_large_crop_is_refused_and_a_built_dataset_download
     assert download.suggested_filename == "browser-set.zip"
     names = zipfile.ZipFile(path).namelist()
     assert "browser-set/manifest.json" in names and len(names) == 2 + 2 * 3
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_fit_from_the_page_is_followed_on_its_job_page_to_a_link_to_the_model(page, live_server, users,
+                                                                                small_dataset,  # noqa: F811
+                                                                                celery_worker_process):
+    from synthesis.models import DamageModel
+
+    browser_login(page, live_server, "researcher", "researcher")
+    # when: they fit a model from the damage models page
+    page.goto(f"{live_server.url}/models/")
+    page.select_option("#fit-dataset", str(small_dataset.pk))
+    page.fill("#fit-name", "followed")
+    page.click("[data-testid=fit-form] button[type=submit]")
+    page.wait_for_url("**/jobs/*/")
+    # then: without a reload, the job page ends with the device, one attempt and a link to the model
+    page.wait_for_selector("[data-testid=job-result] a[href^='/models/']", timeout=120_000)
+    record = DamageModel.objects.get(name="followed")
+    link = page.locator("[data-testid=job-result] a").first
+    assert link.get_attribute("href") == f"/models/{record.pk}/" and record.label in link.inner_text()
+    assert page.inner_text("[data-testid=job-device]") == "cpu"
+    assert page.inner_text("[data-testid=job-attempts]") == "1"
+    assert page.inner_text("[data-testid=job-started]") != "—"
+    text = page.inner_text("main")
+    assert "{'" not in text and "Traceback" not in text
+    screenshot(page, "job-fit-followed")
+    link.click()
+    page.wait_for_url(f"**/models/{record.pk}/")
