@@ -135,14 +135,15 @@ def _fact(value: Any) -> str | None:
     return None
 
 
-def result_facts(result: dict[str, Any] | None) -> list[dict[str, str]]:
+def result_facts(result: dict[str, Any] | None, *, with_ids: bool = False) -> list[dict[str, str]]:
     """``[{"name", "value"}]``: the result's numbers and words, as a person reads them.
 
-    Ids and links are left to :func:`result_links`; nested data (histories) is left out.
+    Ids and links are left to :func:`result_links` (``with_ids``: kept, for a job's parameters);
+    nested data (histories) is left out.
     """
     facts = []
     for key, value in (result or {}).items():
-        if key in _RECORD_PAGES or key in _SPECIAL:
+        if not with_ids and (key in _RECORD_PAGES or key in _SPECIAL):
             continue
         text = _fact(value)
         if text is not None:

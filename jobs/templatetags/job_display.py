@@ -22,3 +22,9 @@ def result_links(result) -> list[dict[str, str]]:
 @register.filter
 def result_facts(result) -> list[dict[str, str]]:
     return presentation.result_facts(result)
+
+
+@register.filter
+def param_facts(params) -> list[dict[str, str]]:
+    """A job's parameters as facts, ids included."""
+    return presentation.result_facts(params, with_ids=True)

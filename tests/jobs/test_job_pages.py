@@ -71,6 +71,8 @@ def test_result_links_name_the_records_a_job_made():
     assert links == [{"label": "Open the synthetic dataset #5", "url": "/models/datasets/5/"}]
     facts = presentation.result_facts({"dataset_id": 5, "present": 3, "complete": True, "history": [{"a": 1}]})
     assert facts == [{"name": "present", "value": "3"}, {"name": "complete", "value": "yes"}]
+    params = presentation.result_facts({"dataset_id": 5, "name": "m"}, with_ids=True)
+    assert params == [{"name": "dataset id", "value": "5"}, {"name": "name", "value": "m"}]
 
 
 @pytest.mark.django_db
