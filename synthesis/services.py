@@ -306,14 +306,21 @@ def synthetic_dataset_media_dir(dataset: SyntheticDataset) -> Path | None:
 
 
 def synthetic_dataset_delete(*, dataset: SyntheticDataset) -> None:
-    """Cancel the build, delete the record and the files it wrote under the media folder.
+    """Delete the record and the files its build wrote under the media folder.
 
-    A dataset written elsewhere (by the command, to a folder of the user's choosing) keeps its files.
+    A build still running is asked to stop and the dataset is kept until it has (its worker could
+    write one more item after the files went); one not started yet is cancelled first. A dataset
+    written elsewhere (by the command, to a folder of the user's choosing) keeps its files.
     """
     import shutil
 
-    if dataset.job is not None and not dataset.job.is_terminal:
-        job_services.job_cancel(job=dataset.job)
+    job = dataset.job
+    if job is not None and not job.is_terminal:
+        job = job_services.job_cancel(job=job)
+        job.refresh_from_db()
+        if not job.is_terminal:
+            raise ValueError(f"The build of {dataset.name!r} is running: it has been asked to stop; delete the "
+                             "dataset once its job has stopped.")
     folder = synthetic_dataset_media_dir(dataset)
     dataset.delete()
     if folder is not None:

@@ -172,7 +172,11 @@ def dataset_detail(request, dataset_id: int):
 def dataset_delete(request, dataset_id: int):
     _require_researcher(request.user)
     dataset = get_object_or_404(SyntheticDataset.objects.select_related("job"), pk=dataset_id)
-    services.synthetic_dataset_delete(dataset=dataset)
+    try:
+        services.synthetic_dataset_delete(dataset=dataset)
+    except ValueError as exc:
+        messages.error(request, f"Delete refused: {exc}")
+        return redirect("synthesis:dataset", dataset_id=dataset.pk)
     messages.success(request, f"Synthetic dataset {dataset.name} deleted.")
     return redirect("synthesis:index")
 

@@ -117,6 +117,28 @@ def test_a_dataset_downloads_as_a_zip_and_can_be_deleted(client, users, model, m
 
 
 @pytest.mark.django_db
+def test_a_running_build_is_stopped_before_its_dataset_is_deleted(client, users, model, media, tmp_path,
+                                                                 monkeypatch):
+    from jobs import services as job_services
+
+    monkeypatch.setattr("jobs.services.job_enqueue", lambda *, job: job)
+    clean = clean_folder(tmp_path / "clean")
+    dataset = services.synthetic_dataset_create(name="busy", record=model, clean_dir=str(clean), count=2,
+                                                user=users["researcher"])
+    job_services.job_start(job_id=dataset.job_id, worker="w@host", device="cpu")
+    client.force_login(users["researcher"])
+    r = client.post(f"/models/datasets/{dataset.pk}/delete/", follow=True)
+    assert "Delete refused: The build of &#x27;busy&#x27; is running" in r.content.decode()
+    assert SyntheticDataset.objects.filter(pk=dataset.pk).exists()
+    # a build not started yet is cancelled and deleted at once
+    waiting = services.synthetic_dataset_create(name="waiting", record=model, clean_dir=str(clean), count=2,
+                                                user=users["researcher"])
+    client.post(f"/models/datasets/{waiting.pk}/delete/")
+    assert not SyntheticDataset.objects.filter(pk=waiting.pk).exists()
+    assert Job.objects.get(pk=waiting.job_id).state == Job.State.CANCELLED
+
+
+@pytest.mark.django_db
 def test_a_failed_build_is_retried_from_its_page(client, users, model, media, tmp_path, monkeypatch):
     sent = []
     monkeypatch.setattr("jobs.services.job_enqueue", lambda *, job: sent.append(job.pk) or job)
