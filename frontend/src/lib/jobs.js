@@ -5,7 +5,7 @@ export function renderJob(el, job) {
   el.dataset.state = job.state;
   el.querySelector(".fill").style.width = `${job.progress}%`;
   el.querySelector(".pct").textContent = job.progress;
-  el.querySelector(".state").textContent = job.state.charAt(0).toUpperCase() + job.state.slice(1);
+  el.querySelector(".state").textContent = job.state_display || job.state.charAt(0).toUpperCase() + job.state.slice(1);
   el.querySelector(".msg").textContent = job.message || "";
   const err = el.querySelector(".job-error");
   if (err) {
