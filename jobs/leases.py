@@ -14,11 +14,13 @@ died) is taken over: sent again when its kind is idempotent, marked interrupted 
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta
+from multiprocessing.sharedctypes import RawValue
 
 from django.conf import settings
 from django.db import connections
@@ -32,8 +34,33 @@ logger = logging.getLogger(__name__)
 #: the same name is another incarnation, so the jobs the earlier one left can be told from its own.
 INCARNATION = uuid.uuid4().hex[:12]
 
-#: Set in a worker process that is shutting down: the jobs it runs in this process stop at their next step.
-STOPPING = threading.Event()
+class StopFlag:
+    """A flag that a worker sets when it shuts down, seen by the pool processes it forked.
+
+    Kept in shared memory, so that a prefork pool process sees it the moment its worker sets it, and
+    set by a plain write, which is safe in a signal handler.
+    """
+
+    def __init__(self):
+        self._value = RawValue(ctypes.c_bool, False)
+
+    def set(self) -> None:
+        self._value.value = True
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds, less once the flag is set; return whether it is."""
+        deadline = time.monotonic() + timeout
+        while not self.is_set() and time.monotonic() < deadline:
+            time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
+        return self.is_set()
+
+
+#: Set in a worker that is shutting down: the jobs it runs, in it or in its pool processes, stop at their next
+#: step, and it starts no other.
+STOPPING = StopFlag()
 
 
 class JobStopped(BaseException):  # like KeyboardInterrupt: not swallowed by ``except Exception``

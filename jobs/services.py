@@ -228,6 +228,20 @@ def jobs_recover(*, worker: str = "", here: bool = False) -> dict[str, list[int]
     return outcome
 
 
+def jobs_resend_handed_back(*, worker: str) -> list[int]:
+    """Send again the jobs that an earlier run of ``worker`` handed back when it stopped.
+
+    Its message may have been lost (taken from the broker by the stopping worker as it ended); a
+    second message of a job that already runs again does nothing.
+    """
+    pending = Job.objects.filter(state=Job.State.PENDING, worker=worker, attempts__gte=1).exclude(task_name="")
+    ids = []
+    for job in pending.order_by("pk"):
+        job_enqueue(job=job)
+        ids.append(job.pk)
+    return ids
+
+
 def _idempotent(kind: str) -> bool:
     spec = kinds().get(kind)
     return spec is not None and spec.idempotent

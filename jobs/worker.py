@@ -5,12 +5,12 @@ and then again every ``JOBS_SWEEP_SECONDS`` in a thread, so that a job whose wor
 over by any other worker once its lease expires.
 
 At stop (``worker_shutting_down``: SIGTERM, Ctrl-C) it asks its running jobs to stop at their next
-step: jobs in this process see ``leases.STOPPING`` at once, jobs in prefork pool processes see the
-request on their row. A job that stops is handed back (sent again when its kind is idempotent,
-else marked interrupted). After ``JOBS_SHUTDOWN_GRACE_SECONDS`` the jobs that did not stop are
-handed back all the same and the worker ends without waiting for them: a cold shutdown, which
-terminates the prefork pool processes, or, for the solo and threads pools, where the job runs in
-this process, an immediate exit. So a worker stops within 10 s, whatever its jobs do.
+step: it sets ``leases.STOPPING``, which its prefork pool processes share (they then also run no
+job they receive), and writes the request on the jobs' rows.
+A job that stops is handed back (sent again when its kind is idempotent, else marked interrupted).
+After ``JOBS_SHUTDOWN_GRACE_SECONDS`` the jobs that did not stop are handed back all the same and
+the worker ends without waiting for them (its pool processes are killed, then it exits). So a
+worker stops within 10 s, whatever its jobs do.
 """
 from __future__ import annotations
 
@@ -28,17 +28,20 @@ from . import leases, services
 
 logger = logging.getLogger(__name__)
 
-_worker: dict[str, str] = {}
+_worker: dict[str, object] = {}
 
 
 def on_worker_ready(sender=None, **kwargs) -> None:
     """Take over the jobs left by dead workers (and by an earlier run under this name), then keep watching."""
     hostname = getattr(sender, "hostname", "") or ""
     pool = getattr(sender, "pool", None)
-    _worker.update(hostname=hostname, pool=type(pool).__module__ if pool is not None else "")
+    _worker.update(hostname=hostname, pool=pool, consumer=sender)
     if not hostname:
         return
     _recover(worker=hostname)
+    resent = services.jobs_resend_handed_back(worker=hostname)
+    if resent:
+        logger.info("Jobs %s that %s handed back when it last stopped are sent again", resent, hostname)
     threading.Thread(target=_sweep, name="jobs-sweep", daemon=True).start()
 
 
@@ -47,7 +50,8 @@ def on_worker_shutting_down(sender=None, how: str = "Warm", **kwargs) -> None:
     if leases.STOPPING.is_set():
         return
     leases.STOPPING.set()
-    hostname = _worker.get("hostname") or str(sender or "")
+    _stop_consuming()
+    hostname = str(_worker.get("hostname") or sender or "")
     if hostname:
         threading.Thread(target=_stop_jobs, args=(hostname,), name="jobs-stop", daemon=True).start()
 
@@ -90,14 +94,52 @@ def _stop_jobs(hostname: str) -> None:
 
 
 def _end_now(hostname: str) -> None:
-    """End a worker whose jobs did not stop in time (they were handed back)."""
-    if _worker.get("pool", "").endswith("prefork"):
-        logger.warning("Worker %s: jobs did not stop in %.0f s; cold shutdown", hostname,
-                       settings.JOBS_SHUTDOWN_GRACE_SECONDS)
-        os.kill(os.getpid(), signal.SIGQUIT)
-        return
-    logger.warning("Worker %s: jobs did not stop in %.0f s; exiting now", hostname,
+    """End a worker whose jobs did not stop in time (they were handed back): its pool processes, then itself.
+
+    Not Celery's cold shutdown: from here it can wait on the very pool it is asked to stop, and a killed
+    pool process is only declared lost after a timeout longer than the 10 s a worker has to stop. The
+    messages it took and did not acknowledge are given back to the broker first.
+    """
+    logger.warning("Worker %s: jobs did not stop in %.0f s (they were handed back); ending now", hostname,
                    settings.JOBS_SHUTDOWN_GRACE_SECONDS)
+    _give_back_messages()
+    for pid in _pool_pids():
+        _signal(pid, signal.SIGKILL)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(1)
+
+
+def _stop_consuming() -> None:
+    """Take no more messages (as Celery's cold shutdown does first): the jobs this worker hands back are sent
+    again, and must reach another worker, not this one."""
+    task_consumer = getattr(_worker.get("consumer"), "task_consumer", None)
+    if task_consumer is not None:
+        try:
+            task_consumer.cancel()
+        except Exception:  # in a signal handler: Celery stops consuming later all the same
+            pass
+
+
+def _give_back_messages() -> None:
+    """Give back to the broker the messages this worker took and did not acknowledge, as a clean stop does."""
+    channel = getattr(getattr(_worker.get("consumer"), "task_consumer", None), "channel", None)
+    qos = getattr(channel, "qos", None)
+    if qos is not None:
+        try:
+            qos.restore_unacked()
+        except Exception:  # the broker may be gone too: Redis gives them back after its visibility timeout
+            logger.warning("Could not give the messages back to the broker", exc_info=True)
+
+
+def _pool_pids() -> list[int]:
+    """The pids of the worker's prefork pool processes (none for the solo and threads pools)."""
+    processes = getattr(getattr(_worker.get("pool"), "_pool", None), "_pool", None) or []
+    return [p.pid for p in processes if getattr(p, "pid", None) and p.pid != os.getpid()]
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

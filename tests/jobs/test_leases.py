@@ -117,6 +117,19 @@ def test_jobs_recover_takes_over_only_the_jobs_whose_worker_is_gone():
 
 
 @pytest.mark.django_db
+def test_a_worker_that_starts_sends_again_the_jobs_its_name_handed_back(django_capture_on_commit_callbacks):
+    # given a job that "me@host" handed back when it stopped, one another worker handed back, and a new one
+    mine = left_running(kind="diagnostic", worker="me@host")
+    theirs = left_running(kind="diagnostic", worker="other@host")
+    Job.objects.filter(pk__in=[mine.pk, theirs.pk]).update(state=Job.State.PENDING, lease_token="")
+    services.job_create(kind="diagnostic")
+    # when "me@host" starts again, then only its own handed-back job is sent again
+    with django_capture_on_commit_callbacks() as sends:
+        assert services.jobs_resend_handed_back(worker="me@host") == [mine.pk]
+    assert len(sends) == 1
+
+
+@pytest.mark.django_db
 def test_cancelling_a_running_job_asks_it_to_stop_and_its_next_step_raises():
     # given a running job and its progress callback
     job = services.job_create(kind="diagnostic")
