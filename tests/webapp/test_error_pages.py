@@ -132,7 +132,7 @@ def test_debug_off_without_a_secret_key_is_refused(tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_annotator_sees_the_styled_404_in_the_browser(page, live_server, users):
+def test_annotator_sees_the_styled_404_and_403_in_the_browser(page, live_server, users):
     # given a scan assigned to someone else's queue, not the annotator's
     scan = unassigned_scan()
     browser_login(page, live_server, "annotator", "annotator")
@@ -149,6 +149,12 @@ def test_annotator_sees_the_styled_404_in_the_browser(page, live_server, users):
     # and its navigation leads on
     page.click("nav.mainnav >> text=Annotate")
     page.wait_for_selector("h1:has-text('Annotate')")
+    # and a researcher's page is the styled 403, with the reason
+    response = page.goto(f"{live_server.url}/annotate/upload/")
+    assert response.status == 403
+    page.wait_for_selector("[data-testid=error-page][data-status='403']")
+    assert "Only researchers and administrators" in page.inner_text("[data-testid=error-message]")
+    screenshot(page, "error-403-annotator")
 
 
 @pytest.mark.django_db
