@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,7 @@ from annotation.core.formats import export_coco, export_public_json, parse_frame
 from annotation.core.geometry import PolygonError
 from annotation.core.stats import damage_stats
 from imaging.io import ImageError
-from webapp.api import flat_errors, require_researcher, validated  # noqa: F401 (re-exported)
+from webapp.api import flat_errors, list_window, require_researcher, validated  # noqa: F401 (re-exported)
 
 from . import selectors, services
 from .models import BankEntry, Dataset, Polygon, Scan
@@ -28,6 +28,16 @@ from .serializers import (
 )
 
 
+def visible_scan_artefacts(request, dataset_id: int):
+    """The dataset and the annotations of its scans this user may open (404 when none: an annotator sees only
+    the scans assigned to them, researchers and administrators every scan)."""
+    dataset = get_object_or_404(Dataset, pk=dataset_id)
+    visible = list(selectors.scan_list_for(user=request.user).filter(dataset=dataset).values_list("pk", flat=True))
+    if not visible:
+        raise NotFound("No dataset with that id holds a scan you may open.")
+    return dataset, selectors.dataset_scan_artefacts(dataset=dataset, scan_ids=visible)
+
+
 def editable_scan(request, scan_id: int) -> Scan:
     scan = get_object_or_404(selectors.scan_list_for(user=request.user), pk=scan_id)
     if request.method not in ("GET", "HEAD") and not selectors.scan_can_edit(scan=scan, user=request.user):
@@ -37,7 +47,7 @@ def editable_scan(request, scan_id: int) -> Scan:
 
 class DatasetListApi(APIView):
     def get(self, request):
-        return Response(DatasetSerializer(selectors.dataset_list(), many=True).data)
+        return Response(DatasetSerializer(list_window(request, selectors.dataset_list()), many=True).data)
 
     def post(self, request):
         require_researcher(request.user)
@@ -51,8 +61,7 @@ class DatasetListApi(APIView):
 
 class DatasetStatsApi(APIView):
     def get(self, request, dataset_id: int):
-        dataset = get_object_or_404(Dataset, pk=dataset_id)
-        scans = selectors.dataset_scan_artefacts(dataset=dataset)
+        dataset, scans = visible_scan_artefacts(request, dataset_id)
         return Response(damage_stats(scans, name=dataset.name))
 
 
@@ -65,8 +74,7 @@ class DatasetExportApi(APIView):
     def get(self, request, dataset_id: int):
         import json
 
-        dataset = get_object_or_404(Dataset, pk=dataset_id)
-        scans = selectors.dataset_scan_artefacts(dataset=dataset)
+        dataset, scans = visible_scan_artefacts(request, dataset_id)
         fmt = request.query_params.get("as", "json")
         if fmt == "coco":
             body = export_coco(scans, dataset=dataset.name)
@@ -89,7 +97,7 @@ class ScanListApi(APIView):
         qs = selectors.scan_list_for(user=request.user)
         if "dataset" in request.query_params:
             qs = qs.filter(dataset__name=request.query_params["dataset"])
-        return Response(ScanSerializer(qs, many=True).data)
+        return Response(ScanSerializer(list_window(request, qs), many=True).data)
 
     def post(self, request):
         require_researcher(request.user)
@@ -123,7 +131,8 @@ class ScanDetailApi(APIView):
 class ScanPolygonsApi(APIView):
     def get(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
-        return Response(PolygonSerializer(scan.polygons.select_related("author"), many=True).data)
+        polygons = list_window(request, scan.polygons.select_related("author"))
+        return Response(PolygonSerializer(polygons, many=True).data)
 
     def post(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
@@ -186,4 +195,4 @@ class BankListApi(APIView):
                 qs = qs.filter(area_px__lte=float(params["max_area"]))
         except ValueError as exc:
             raise ValidationError({"detail": "min_area and max_area must be numbers."}) from exc
-        return Response(BankEntrySerializer(qs[:500], many=True).data)
+        return Response(BankEntrySerializer(list_window(request, qs, default_limit=500), many=True).data)

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from annotation.core.film import FILM_FORMATS
 from annotation.core.types import CLASSES
+from webapp.api import StrictSerializer
 
 from .models import BankEntry, Dataset, Polygon, Scan
 
@@ -36,7 +37,7 @@ class ScanSerializer(serializers.ModelSerializer):
         return f"{settings.MEDIA_URL}{scan.tiles_path}"
 
 
-class ScanCreateSerializer(serializers.Serializer):
+class ScanCreateSerializer(StrictSerializer):
     dataset = serializers.CharField(max_length=200)
     name = serializers.CharField(max_length=200, required=False)
     image = serializers.FileField(required=False)
@@ -48,6 +49,14 @@ class ScanCreateSerializer(serializers.Serializer):
     polarity = serializers.ChoiceField(choices=Scan.Polarity.values, default=Scan.Polarity.NEGATIVE)
     emulsion = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     notes = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def validate_name(self, value: str) -> str:
+        bad = sorted({c for c in value if c in "/\\" or ord(c) < 32 or ord(c) == 127})
+        if bad:
+            raise serializers.ValidationError(
+                f"a scan name may not hold {', '.join(repr(c) for c in bad)} (slashes or control characters); "
+                "letters of any language, digits, spaces and punctuation are fine")
+        return value
 
     def validate(self, data):
         if "image" not in data and not ("width" in data and "height" in data):
@@ -78,7 +87,7 @@ def points_field(**kwargs) -> serializers.ListField:
     return serializers.ListField(child=point, min_length=1, max_length=20000, **kwargs)
 
 
-class PolygonInputSerializer(serializers.Serializer):
+class PolygonInputSerializer(StrictSerializer):
     cls = serializers.ChoiceField(choices=CLASSES)
     points = points_field()
     client_key = serializers.UUIDField(required=False, help_text=(
@@ -86,7 +95,7 @@ class PolygonInputSerializer(serializers.Serializer):
         "polygon (200) instead of creating another."))
 
 
-class PolygonPatchSerializer(serializers.Serializer):
+class PolygonPatchSerializer(StrictSerializer):
     cls = serializers.ChoiceField(choices=CLASSES, required=False)
     points = points_field(required=False)
     version = serializers.IntegerField(min_value=1, required=False)

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from evaluation.core.submissions import SubmissionError
 from jobs.serializers import JobSerializer
-from webapp.api import require_researcher, validated
+from webapp.api import list_window, require_researcher, validated
 
 from . import exports, selectors
 from .models import Benchmark, BenchmarkImage, Submission
@@ -55,7 +55,7 @@ class BenchmarkListApi(APIView):
 
     @extend_schema(responses=BenchmarkSerializer(many=True))
     def get(self, request):
-        return Response(BenchmarkSerializer(selectors.benchmark_list(), many=True).data)
+        return Response(BenchmarkSerializer(list_window(request, selectors.benchmark_list()), many=True).data)
 
 
 class BenchmarkDetailApi(APIView):
@@ -141,7 +141,7 @@ class SubmissionListApi(APIView):
             qs = qs.exclude(state=Submission.State.DRAFT) | qs.filter(submitted_by=request.user)
         else:
             qs = qs.exclude(state=Submission.State.DRAFT)
-        return Response(SubmissionSerializer(qs.order_by("-created_at"), many=True).data)
+        return Response(SubmissionSerializer(list_window(request, qs.order_by("-created_at")), many=True).data)
 
     @extend_schema(request=SubmissionCreateSerializer, responses={201: SubmissionSerializer, 202: SubmissionSerializer})
     def post(self, request, benchmark_id: int):

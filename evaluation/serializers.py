@@ -4,6 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from evaluation.core.ranking import to_public
+from webapp.api import StrictSerializer
 
 from .models import Benchmark, BenchmarkImage, Submission
 
@@ -52,7 +53,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return {"card_version": score.card_version, **to_public(score.values)}
 
 
-class SubmissionCreateSerializer(serializers.Serializer):
+class SubmissionCreateSerializer(StrictSerializer):
     method_name = serializers.CharField(max_length=200)
     paper_url = serializers.URLField(max_length=500, required=False, default="", allow_blank=True)
     code_url = serializers.URLField(max_length=500, required=False, default="", allow_blank=True)

@@ -6,6 +6,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.api import StrictSerializer, list_window
+
 from . import services
 from .selectors import job_list_visible
 from .serializers import JobSerializer
@@ -13,7 +15,7 @@ from .serializers import JobSerializer
 
 class JobListApi(APIView):
     def get(self, request):
-        qs = job_list_visible(user=request.user)[:200]
+        qs = list_window(request, job_list_visible(user=request.user), default_limit=200)
         return Response(JobSerializer(qs, many=True).data)
 
 
@@ -45,7 +47,7 @@ class JobRetryApi(APIView):
 
 
 class DiagnosticJobApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         steps = serializers.IntegerField(min_value=1, max_value=1000, default=5)
         queue = serializers.ChoiceField(choices=["cpu", "gpu"], default="cpu")
 

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from imaging.io import ImageError
 from jobs.serializers import JobSerializer
 from restoration.core.methods import MethodError
-from webapp.api import validated
+from webapp.api import StrictSerializer, list_window, validated
 
 from . import services
 from .models import Restoration
@@ -42,18 +42,23 @@ class MethodListApi(APIView):
 class RestorationListApi(APIView):
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         image = serializers.FileField()
         method = serializers.CharField(required=False, allow_blank=True)
         options = serializers.CharField(required=False, default="{}", help_text="A JSON object of method options.")
 
     def get(self, request):
-        return Response([restoration_body(r) for r in restoration_list_for(user=request.user)[:200]])
+        records = list_window(request, restoration_list_for(user=request.user), default_limit=200)
+        return Response([restoration_body(r) for r in records])
 
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         try:
-            options = json.loads(data["options"])
+            try:
+                options = json.loads(data["options"])
+            except ValueError as exc:
+                raise ValueError(f"options is not valid JSON ({exc}); give a JSON object such as "
+                                 '{"threshold": 0.9}') from None
             if not isinstance(options, dict):
                 raise ValueError("options must be a JSON object")
             upload = data["image"]

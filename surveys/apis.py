@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.api import flat_errors, require_researcher
+from webapp.api import StrictSerializer, flat_errors, require_researcher
 
 from . import selectors, services
 from .models import Participant, Survey
@@ -30,7 +30,7 @@ class AnswerApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         participant = serializers.UUIDField()
         position = serializers.IntegerField(min_value=0)
         pair = serializers.IntegerField(min_value=1)

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from annotation.models import Dataset
 from jobs.serializers import JobSerializer
-from webapp.api import require_researcher, validated
+from webapp.api import StrictSerializer, list_window, require_researcher, validated
 from webapp.paths import server_folder
 
 from . import services
@@ -31,7 +31,7 @@ class DamageModelListApi(APIView):
         qs = DamageModel.objects.select_related("dataset").defer("params")
         return Response([{"id": m.id, "name": m.name, "version": m.version,
                           "dataset": m.dataset.name if m.dataset else None, "created_at": m.created_at}
-                         for m in qs])
+                         for m in list_window(request, qs)])
 
 
 class DamageModelDetailApi(APIView):
@@ -40,7 +40,7 @@ class DamageModelDetailApi(APIView):
 
 
 class DamageModelFitApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         dataset = serializers.CharField()
         name = serializers.CharField(max_length=200)
         scans = serializers.ListField(child=serializers.CharField(), required=False, default=list)
@@ -57,7 +57,7 @@ class DamageModelFitApi(APIView):
 
 
 class PreviewCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         width = serializers.IntegerField(min_value=16, max_value=20000, default=1024)
         height = serializers.IntegerField(min_value=16, max_value=20000, default=704)
         seed = serializers.IntegerField(default=0)
@@ -81,7 +81,7 @@ class PreviewCreateApi(APIView):
 class SyntheticDatasetCreateApi(APIView):
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=200)
         model = serializers.IntegerField()
         clean_dir = serializers.CharField(required=False, help_text="A folder of clean images on the server.")
@@ -99,7 +99,8 @@ class SyntheticDatasetCreateApi(APIView):
 
     def get(self, request):
         return Response([{"id": d.id, "name": d.name, "model": d.damage_model_id, "count": d.count,
-                          "summary": d.summary, "job": d.job_id} for d in SyntheticDataset.objects.all()])
+                          "summary": d.summary, "job": d.job_id}
+                         for d in list_window(request, SyntheticDataset.objects.order_by("pk"))])
 
     def post(self, request):
         require_researcher(request.user)

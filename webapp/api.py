@@ -1,6 +1,7 @@
 """Small helpers shared by the apps' REST APIs: one error shape, ``{"detail": "..."}``."""
 from __future__ import annotations
 
+from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from .roles import RESEARCHER, has_role
@@ -27,3 +28,48 @@ def validated(serializer_class, data, **kwargs):
 def require_researcher(user) -> None:
     if not has_role(user, RESEARCHER):
         raise PermissionDenied("Only researchers and administrators may do this.")
+
+
+#: Fields a browser form may add to any body; never an unknown field.
+IGNORED_FIELDS = frozenset({"csrfmiddlewaretoken"})
+
+
+class StrictSerializer(serializers.Serializer):
+    """Base of every API input: unknown fields are refused by name, and a bad choice lists the allowed ones."""
+
+    def to_internal_value(self, data):
+        keys = set(data.keys()) if hasattr(data, "keys") else set()
+        unknown = sorted(keys - set(self.fields) - IGNORED_FIELDS)
+        if unknown:
+            allowed = ", ".join(sorted(n for n, f in self.fields.items() if not f.read_only))
+            raise ValidationError({"non_field_errors": [
+                f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; allowed: {allowed}"]})
+        return super().to_internal_value(data)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, serializers.ChoiceField):
+                allowed = ", ".join(str(c) for c in field.choices)
+                field.error_messages["invalid_choice"] = '"{input}" is not one of: ' + allowed.replace("{", "{{") \
+                    .replace("}", "}}") + "."
+
+
+#: The largest offset and limit a list takes (a larger offset is a mistake, not a page).
+MAX_OFFSET, MAX_LIMIT = 1_000_000_000, 10_000
+
+
+def list_window(request, queryset, *, max_limit: int = MAX_LIMIT, default_limit: int | None = None):
+    """``queryset`` cut to ``?offset=`` and ``?limit=`` (both optional; no limit: ``default_limit``, None for all)
+    after checking them: HTTP 400 with what is allowed otherwise."""
+    def number(name: str, low: int, high: int) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return None
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValidationError({"detail": f"{name} must be a whole number from {low:,} to {high:,}, "
+                                             f"got {raw[:40]!r}."})
+        return int(raw)
+    offset = number("offset", 0, MAX_OFFSET) or 0
+    limit = number("limit", 1, max_limit) or default_limit
+    return queryset[offset:offset + limit] if limit is not None else queryset[offset:]
