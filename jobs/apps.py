@@ -6,7 +6,7 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from celery.signals import worker_ready, worker_shutting_down
+        from celery.signals import worker_process_init, worker_ready, worker_shutting_down
         from django.utils.module_loading import autodiscover_modules
 
         from . import worker
@@ -17,3 +17,4 @@ class JobsConfig(AppConfig):
         # A worker takes over the jobs of gone workers when it starts, and stops its jobs when it stops.
         worker_ready.connect(worker.on_worker_ready, weak=False)
         worker_shutting_down.connect(worker.on_worker_shutting_down, weak=False)
+        worker_process_init.connect(worker.on_worker_process_init, weak=False)

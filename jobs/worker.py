@@ -30,6 +30,21 @@ logger = logging.getLogger(__name__)
 
 _worker: dict[str, object] = {}
 
+#: A worker that is still up this long after the stop signal ends at once (its messages given back first).
+SHUTDOWN_DEADLINE_SECONDS = 8.0
+
+
+def on_worker_process_init(**kwargs) -> None:
+    """In each prefork pool process: ignore SIGTERM, the worker stops its pool processes itself.
+
+    SIGTERM sent to the whole process group (a terminal's, systemd's default) would end them mid-job,
+    and one that dies holding the pool's queue lock hangs its worker at exit.
+    """
+    from billiard.process import current_process
+
+    if current_process()._name != "MainProcess":  # the solo pool sends this signal in the worker itself
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
 
 def on_worker_ready(sender=None, **kwargs) -> None:
     """Take over the jobs left by dead workers (and by an earlier run under this name), then keep watching."""
@@ -53,7 +68,8 @@ def on_worker_shutting_down(sender=None, how: str = "Warm", **kwargs) -> None:
     _stop_consuming()
     hostname = str(_worker.get("hostname") or sender or "")
     if hostname:
-        threading.Thread(target=_stop_jobs, args=(hostname,), name="jobs-stop", daemon=True).start()
+        deadline = time.monotonic() + SHUTDOWN_DEADLINE_SECONDS
+        threading.Thread(target=_stop_jobs, args=(hostname, deadline), name="jobs-stop", daemon=True).start()
 
 
 def _recover(*, worker: str = "", here: bool = False) -> dict[str, list[int]]:
@@ -74,13 +90,13 @@ def _sweep() -> None:
         connections.close_all()
 
 
-def _stop_jobs(hostname: str) -> None:
+def _stop_jobs(hostname: str, deadline: float) -> None:
     try:
         asked = services.jobs_request_stop(worker=hostname)
         if asked:
             logger.warning("Worker %s is stopping: jobs %s stop at their next step", hostname, asked)
-        deadline = time.monotonic() + settings.JOBS_SHUTDOWN_GRACE_SECONDS
-        while services.jobs_running_here(worker=hostname) and time.monotonic() < deadline:
+        grace_end = time.monotonic() + settings.JOBS_SHUTDOWN_GRACE_SECONDS
+        while services.jobs_running_here(worker=hostname) and time.monotonic() < grace_end:
             time.sleep(0.2)
         left = _recover(worker=hostname, here=True)
     except Exception:
@@ -90,18 +106,20 @@ def _stop_jobs(hostname: str) -> None:
     finally:
         connections.close_all()
     if any(left.values()):
-        _end_now(hostname)
+        _end_now(hostname, f"jobs did not stop in {settings.JOBS_SHUTDOWN_GRACE_SECONDS:.0f} s (they were handed back)")
+    # This thread ends with the worker; if the worker is still up at the deadline, its shutdown hangs.
+    time.sleep(max(deadline - time.monotonic(), 0))
+    _end_now(hostname, f"its shutdown took over {SHUTDOWN_DEADLINE_SECONDS:.0f} s")
 
 
-def _end_now(hostname: str) -> None:
+def _end_now(hostname: str, why: str) -> None:
     """End a worker whose jobs did not stop in time (they were handed back): its pool processes, then itself.
 
     Not Celery's cold shutdown: from here it can wait on the very pool it is asked to stop, and a killed
     pool process is only declared lost after a timeout longer than the 10 s a worker has to stop. The
     messages it took and did not acknowledge are given back to the broker first.
     """
-    logger.warning("Worker %s: jobs did not stop in %.0f s (they were handed back); ending now", hostname,
-                   settings.JOBS_SHUTDOWN_GRACE_SECONDS)
+    logger.warning("Worker %s: %s; ending now", hostname, why)
     _give_back_messages()
     for pid in _pool_pids():
         _signal(pid, signal.SIGKILL)
