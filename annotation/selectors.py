@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from annotation.core.types import CLASSES, Artefact, ScanArtefacts
 
-from .models import Dataset, Polygon, Scan
+from .models import Assignment, Dataset, Polygon, Scan
 
 
 def scan_list_for(*, user) -> QuerySet[Scan]:
@@ -42,6 +42,23 @@ def scan_progress(*, scan: Scan, user=None) -> dict:
             for a in scan.assignments.select_related("annotator")
         ],
     }
+
+
+def assignable_annotators(*, dataset: Dataset) -> QuerySet:
+    """The people a researcher may assign the dataset's scans to: annotators (the role) and anyone who holds one of
+    its scans already, by username, each with ``assigned_count`` and ``done_count`` of the dataset's scans."""
+    from django.contrib.auth import get_user_model
+
+    from webapp.roles import ANNOTATOR
+
+    User = get_user_model()
+    annotators = User.objects.filter(groups__name=ANNOTATOR, is_active=True).values("pk")
+    holders = Assignment.objects.filter(scan__dataset=dataset).values("annotator")
+    here = Q(assignments__scan__dataset=dataset)
+    return User.objects.filter(Q(pk__in=annotators) | Q(pk__in=holders)).annotate(
+        assigned_count=Count("assignments", filter=here, distinct=True),
+        done_count=Count("assignments", filter=here & Q(assignments__done=True), distinct=True),
+    ).order_by("username")
 
 
 def dataset_list() -> QuerySet[Dataset]:

@@ -140,6 +140,35 @@ def scan_assign(*, scan: Scan, annotator) -> Assignment:
     return assignment
 
 
+def scans_assign(*, scans: Iterable[Scan], annotators: Iterable) -> int:
+    """Assign every scan to every annotator (one transaction); returns how many assignments are new.
+
+    An existing assignment, and its done state, is kept as it is.
+    """
+    scans, annotators = list(scans), list(annotators)
+    made = 0
+    with transaction.atomic():
+        for scan in scans:
+            for annotator in annotators:
+                made += Assignment.objects.get_or_create(scan=scan, annotator=annotator)[1]
+    return made
+
+
+def scan_unassign(*, scan: Scan, annotator) -> bool:
+    """Take the scan away from the annotator (their assignment and its done state); False when it was not theirs.
+
+    The polygons they drew stay on the scan.
+    """
+    deleted, _ = Assignment.objects.filter(scan=scan, annotator=annotator).delete()
+    return deleted > 0
+
+
+def scans_unassign(*, scans: Iterable[Scan], annotators: Iterable) -> int:
+    """Take every scan away from every annotator; returns how many assignments were removed."""
+    deleted, _ = Assignment.objects.filter(scan__in=list(scans), annotator__in=list(annotators)).delete()
+    return deleted
+
+
 def assignment_set_done(*, scan: Scan, annotator, done: bool) -> Assignment:
     assignment, _ = Assignment.objects.get_or_create(scan=scan, annotator=annotator)
     assignment.done = done

@@ -9,6 +9,7 @@ urlpatterns = [
     path("upload/", views.scan_upload, name="upload"),
     path("scans/<int:scan_id>/", views.scan_annotate, name="scan"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
+    path("datasets/<int:dataset_id>/assign/", views.dataset_assign, name="assign"),
     path("datasets/<int:dataset_id>/statistics/", views.dataset_statistics, name="statistics"),
     path("bank/", views.bank, name="bank"),
 ]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -53,7 +54,83 @@ def dataset_detail(request, dataset_id: int):
     scans = selectors.scan_list_for(user=request.user).filter(dataset=dataset).prefetch_related(
         "assignments__annotator")
     stats = damage_stats(selectors.dataset_scan_artefacts(dataset=dataset), name=dataset.name)
-    return render(request, "annotation/dataset_detail.html", {"dataset": dataset, "scans": scans, "stats": stats})
+    return render(request, "annotation/dataset_detail.html", {"dataset": dataset, "scans": scans, "stats": stats,
+                                                               "is_researcher": has_role(request.user, RESEARCHER)})
+
+
+@login_required
+def dataset_assign(request, dataset_id: int):
+    """Researchers choose annotators for one or many scans of a dataset, see who holds what and unassign."""
+    if not has_role(request.user, RESEARCHER):
+        raise PermissionDenied("Only researchers and administrators assign scans to annotators.")
+    dataset = get_object_or_404(Dataset, pk=dataset_id)
+    status = 200
+    if request.method == "POST":
+        try:
+            done = _assign_post(request.POST, dataset=dataset)
+        except ValueError as exc:
+            messages.error(request, f"Nothing changed: {exc}")
+            status = 400
+        else:
+            messages.success(request, done)
+            return redirect("annotation:assign", dataset_id=dataset.pk)
+    scans = dataset.scans.annotate(polygon_count=Count("polygons")).prefetch_related(
+        "assignments__annotator").order_by("name")
+    chosen = {"scan": request.POST.getlist("scan"), "annotator": request.POST.getlist("annotator")}
+    return render(request, "annotation/dataset_assign.html", {
+        "dataset": dataset, "scans": scans, "annotators": selectors.assignable_annotators(dataset=dataset),
+        "chosen": chosen}, status=status)
+
+
+def _ids(values: list[str], *, what: str) -> list[int]:
+    bad = [v for v in values if not v.isdigit()]
+    if bad:
+        raise ValueError(f"{what} ids are whole numbers, got {bad[0][:40]!r}.")
+    return sorted({int(v) for v in values})
+
+
+def _chosen(model_qs, ids: list[int], *, what: str, where: str) -> list:
+    rows = {row.pk: row for row in model_qs.filter(pk__in=ids)}
+    unknown = [i for i in ids if i not in rows]
+    if unknown:
+        raise ValueError(f"no {what} with id {unknown[0]} {where}.")
+    return [rows[i] for i in ids]
+
+
+def _names(rows, attr: str) -> str:
+    return ", ".join(getattr(row, attr) for row in rows)
+
+
+def _assign_post(post, *, dataset: Dataset) -> str:
+    """Carry out the form's action; returns the sentence that says what changed, ValueError when it is refused."""
+    annotators = selectors.assignable_annotators(dataset=dataset)
+    where = f"in dataset {dataset.name}"
+    if post.get("unassign"):  # one assignment's own button: "<scan id>:<annotator id>"
+        scan_id, _, user_id = post["unassign"].partition(":")
+        [scan] = _chosen(dataset.scans.all(), _ids([scan_id], what="Scan"), what="scan", where=where)
+        [annotator] = _chosen(annotators, _ids([user_id], what="Annotator"), what="annotator", where="to choose")
+        if not services.scan_unassign(scan=scan, annotator=annotator):
+            raise ValueError(f"{annotator.username} does not hold scan {scan.name}.")
+        return f"Scan {scan.name} is no longer assigned to {annotator.username} (the polygons drawn stay on it)."
+    action = post.get("action", "")
+    if action not in ("assign", "unassign"):
+        raise ValueError(f"the action must be assign or unassign, got {action[:40]!r}.")
+    scans = _chosen(dataset.scans.all(), _ids(post.getlist("scan"), what="Scan"), what="scan", where=where)
+    people = _chosen(annotators, _ids(post.getlist("annotator"), what="Annotator"), what="annotator",
+                     where="to choose")
+    if not scans:
+        raise ValueError("choose at least one scan.")
+    if not people:
+        raise ValueError("choose at least one annotator.")
+    counted = f"{len(scans)} scan{'s' if len(scans) != 1 else ''}"
+    if action == "assign":
+        made = services.scans_assign(scans=scans, annotators=people)
+        held = len(scans) * len(people) - made
+        return (f"Assigned {counted} to {_names(people, 'username')}: {made} new assignment{'s' if made != 1 else ''}"
+                + (f", {held} held already." if held else "."))
+    removed = services.scans_unassign(scans=scans, annotators=people)
+    return (f"Took {counted} from {_names(people, 'username')}: {removed} assignment{'s' if removed != 1 else ''} "
+            "removed (the polygons drawn stay on the scans).")
 
 
 @login_required
