@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 
@@ -31,7 +30,7 @@ logger = logging.getLogger(__name__)
 _worker: dict[str, object] = {}
 
 #: A worker that is still up this long after the stop signal ends at once (its messages given back first).
-SHUTDOWN_DEADLINE_SECONDS = 8.0
+SHUTDOWN_DEADLINE_SECONDS = 7.5
 
 
 def on_worker_process_init(**kwargs) -> None:
@@ -68,8 +67,9 @@ def on_worker_shutting_down(sender=None, how: str = "Warm", **kwargs) -> None:
     _stop_consuming()
     hostname = str(_worker.get("hostname") or sender or "")
     if hostname:
-        deadline = time.monotonic() + SHUTDOWN_DEADLINE_SECONDS
-        threading.Thread(target=_stop_jobs, args=(hostname, deadline), name="jobs-stop", daemon=True).start()
+        threading.Thread(target=_stop_jobs, args=(hostname,), name="jobs-stop", daemon=True).start()
+        threading.Thread(target=_watchdog, args=(hostname, time.monotonic() + SHUTDOWN_DEADLINE_SECONDS),
+                         name="jobs-stop-deadline", daemon=True).start()
 
 
 def _recover(*, worker: str = "", here: bool = False) -> dict[str, list[int]]:
@@ -90,7 +90,7 @@ def _sweep() -> None:
         connections.close_all()
 
 
-def _stop_jobs(hostname: str, deadline: float) -> None:
+def _stop_jobs(hostname: str) -> None:
     try:
         asked = services.jobs_request_stop(worker=hostname)
         if asked:
@@ -107,9 +107,12 @@ def _stop_jobs(hostname: str, deadline: float) -> None:
         connections.close_all()
     if any(left.values()):
         _end_now(hostname, f"jobs did not stop in {settings.JOBS_SHUTDOWN_GRACE_SECONDS:.0f} s (they were handed back)")
-    # This thread ends with the worker; if the worker is still up at the deadline, its shutdown hangs.
+
+
+def _watchdog(hostname: str, deadline: float) -> None:
+    """Ends the worker if it is still up at ``deadline`` (this thread ends with it): its shutdown hangs."""
     time.sleep(max(deadline - time.monotonic(), 0))
-    _end_now(hostname, f"its shutdown took over {SHUTDOWN_DEADLINE_SECONDS:.0f} s")
+    _end_now(hostname, f"its shutdown took over {SHUTDOWN_DEADLINE_SECONDS:g} s")
 
 
 def _end_now(hostname: str, why: str) -> None:
@@ -117,14 +120,18 @@ def _end_now(hostname: str, why: str) -> None:
 
     Not Celery's cold shutdown: from here it can wait on the very pool it is asked to stop, and a killed
     pool process is only declared lost after a timeout longer than the 10 s a worker has to stop. The
-    messages it took and did not acknowledge are given back to the broker first.
+    messages it took and did not acknowledge are given back to the broker first (for at most a second).
+    Nothing here waits on a lock the hanging worker may hold (the log's): the notice goes straight to stderr.
     """
-    logger.warning("Worker %s: %s; ending now", hostname, why)
-    _give_back_messages()
+    try:
+        os.write(2, f"\nworker: {hostname}: {why}; ending now\n".encode())
+    except OSError:
+        pass
+    giver = threading.Thread(target=_give_back_messages, name="jobs-give-back", daemon=True)
+    giver.start()
+    giver.join(timeout=1.0)
     for pid in _pool_pids():
         _signal(pid, signal.SIGKILL)
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
     os._exit(1)
 
 
