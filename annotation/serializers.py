@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from annotation.core.film import FILM_FORMATS
 from annotation.core.types import CLASSES
+from webapp import storage
 from webapp.api import StrictSerializer
 
 from .models import BankEntry, Dataset, Polygon, Scan
@@ -30,11 +31,9 @@ class ScanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_dzi_url(self, scan: Scan) -> str | None:
-        from django.conf import settings
-
         if scan.tiles_state != Scan.TilesState.READY or not scan.tiles_path:
             return None
-        return f"{settings.MEDIA_URL}{scan.tiles_path}"
+        return storage.url(scan.tiles_path)
 
 
 class ScanCreateSerializer(StrictSerializer):

@@ -19,6 +19,7 @@ from annotation.core.geometry import PolygonError, validate_polygon
 from annotation.core.types import CLASSES, Artefact, ScanArtefacts
 from imaging import io as imio
 from jobs import services as job_services
+from webapp import storage
 
 from .models import Assignment, BankEntry, Dataset, Polygon, Scan
 
@@ -117,19 +118,15 @@ def scan_tiles_enqueue(*, scan: Scan, user=None):
 
 
 def scan_build_tiles(*, scan: Scan, progress=None) -> str:
-    """Build the deep-zoom pyramid of a scan into media ``scans/<dataset>/<scan>/tiles/``."""
-    from imaging.dzi import build_dzi
-
+    """Store the deep-zoom pyramid of a scan as ``scans/<dataset>/scan-<id>/tiles/scan.dzi`` (and its tiles)."""
     if scan.has_pixels:
         with scan.image.open("rb") as fh:
             array = imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
         display = imio.to_display_8bit(array)
     else:
         display = np.full((scan.height, scan.width), 96, np.uint8)
-    rel = Path("scans") / str(scan.dataset_id) / f"scan-{scan.pk}" / "tiles"
-    out_dir = Path(settings.MEDIA_ROOT) / rel
-    dzi = build_dzi(display, out_dir, name="scan", progress=progress)
-    scan.tiles_path = str(rel / Path(dzi).name)
+    prefix = f"scans/{scan.dataset_id}/scan-{scan.pk}/tiles"
+    scan.tiles_path = storage.save_dzi(prefix, display, name="scan", progress=progress)
     scan.tiles_state = Scan.TilesState.READY
     scan.save(update_fields=["tiles_path", "tiles_state"])
     return scan.tiles_path

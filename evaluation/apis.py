@@ -6,7 +6,7 @@ answers HTTP 400 ``{"detail": "...", "errors": [{"name", "code", "message"}, ...
 """
 from __future__ import annotations
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from evaluation.core.submissions import SubmissionError
 from jobs.serializers import JobSerializer
+from webapp import storage
 from webapp.api import list_window, require_researcher, validated
 
 from . import exports, selectors
@@ -39,15 +40,12 @@ def refused(exc: SubmissionError) -> ValidationError:
         {"name": e.name, "code": e.code, "message": e.message} for e in exc.errors]})
 
 
-def ground_truth_response(*, request, benchmark: Benchmark, image: BenchmarkImage, what: str) -> FileResponse:
+def ground_truth_response(*, request, benchmark: Benchmark, image: BenchmarkImage, what: str) -> HttpResponse:
     """The expert restoration (``what="file"``), its 8-bit preview (``"display"``) or mask (``"mask"``)."""
     if not selectors.benchmark_is_organiser(benchmark=benchmark, user=request.user):
         raise PermissionDenied("Ground truth is for the benchmark's organisers only.")
     field = {"file": image.restored, "display": image.restored_display, "mask": image.gt_mask}[what]
-    response = FileResponse(field.open("rb"), as_attachment=what != "display",
-                            filename=field.name.rsplit("/", 1)[-1])
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return storage.serve(field.name, as_attachment=what != "display", cache="private, no-store")
 
 
 class BenchmarkListApi(APIView):
@@ -116,8 +114,7 @@ class InputDownloadApi(APIView):
     @extend_schema(responses=OpenApiTypes.BINARY)
     def get(self, request, benchmark_id: int, name: str):
         image = get_object_or_404(BenchmarkImage, benchmark_id=benchmark_id, name=name)
-        return FileResponse(image.damaged.open("rb"), as_attachment=True,
-                            filename=image.damaged.name.rsplit("/", 1)[-1])
+        return storage.serve(image.damaged.name, as_attachment=True)
 
 
 class GroundTruthDownloadApi(APIView):

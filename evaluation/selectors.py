@@ -14,6 +14,7 @@ from evaluation.core.masks import best_f1_threshold
 from evaluation.core.metrics import card_version
 from evaluation.core.ranking import RESTORATION_METRICS, SEGMENTATION_METRICS, average_ranks, from_stored
 from jobs.models import Job
+from webapp import storage
 
 from .models import Benchmark, BenchmarkImage, Score, Submission, SubmissionImage
 
@@ -159,7 +160,8 @@ def per_image_rows(*, benchmark: Benchmark, submission: Submission | None = None
 def image_comparison(*, benchmark: Benchmark, image: BenchmarkImage, user) -> dict:
     """Panels for the synchronized zoom comparison of one image, and each row's scores on it."""
     organiser = benchmark_is_organiser(benchmark=benchmark, user=user)
-    panels = [{"label": "Input (damaged scan)", "url": image.damaged_display.url, "kind": "input"}]
+    panels = [{"label": "Input (damaged scan)", "url": storage.url(image.damaged_display.name),
+               "kind": "input"}]
     if organiser:
         panels.append({"label": "Ground truth (expert restoration)", "kind": "ground-truth",
                        "url": reverse("evaluation:ground-truth", args=[benchmark.pk, image.name]) + "?display=1"})
@@ -172,7 +174,7 @@ def image_comparison(*, benchmark: Benchmark, image: BenchmarkImage, user) -> di
         item = displays.get(submission.pk)
         if item is None or not item.display:
             continue
-        panels.append({"label": submission.label, "url": item.display.url, "kind": "method"})
+        panels.append({"label": submission.label, "url": storage.url(item.display.name), "kind": "method"})
         rows.append({"submission": submission, "values": scores.get(submission.pk, {})})
     return {"panels": panels, "rows": rows, "organiser": organiser, "metrics": list(RESTORATION_METRICS)}
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 import re
 import shutil
 import stat
+import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -223,20 +226,26 @@ class _Sink:
         return data
 
 
-def stream_zip(files: Iterable[tuple[str, str | Path]], *, chunk_size: int = _CHUNK,
+def stream_zip(files: Iterable[tuple[str, str | Path | Callable[[], BinaryIO]]], *, chunk_size: int = _CHUNK,
                compress: bool = False) -> Iterator[bytes]:
-    """The bytes of a zip archive of ``files`` (``(name in the archive, path)``), made as they are read.
+    """The bytes of a zip archive of ``files`` (``(name in the archive, source)``), made as they are read.
 
-    Nothing is held in memory beyond one chunk, so a dataset of any size streams to a download.
+    A source is a path, or a function that opens a binary file (a file in any storage). Nothing is held
+    in memory beyond one chunk, so a dataset of any size streams to a download.
     Images are stored as they are (``compress=False``): PNG, TIFF and JPEG are compressed already.
     """
     sink = _Sink()
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(sink, "w", compression=method, allowZip64=True) as archive:
-        for name, path in files:
-            info = zipfile.ZipInfo.from_file(path, arcname=name)
+        for name, source in files:
+            if callable(source):
+                info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+                opener = source
+            else:
+                info = zipfile.ZipInfo.from_file(source, arcname=name)
+                opener = partial(open, source, "rb")
             info.compress_type = method
-            with open(path, "rb") as src, archive.open(info, "w", force_zip64=True) as dst:
+            with opener() as src, archive.open(info, "w", force_zip64=True) as dst:
                 while chunk := src.read(chunk_size):
                     dst.write(chunk)
                     data = sink.take()

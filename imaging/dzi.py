@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import quoteattr
@@ -102,36 +103,64 @@ def build_dzi(
     image = _check_inputs(image, name, tile_size, overlap, fmt)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    files = out_dir / f"{name}_files"
+    partial = out_dir / f".{name}_files.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    descriptor = ""
+    for rel, data in dzi_files(image, name=name, tile_size=tile_size, overlap=overlap, fmt=fmt, quality=quality,
+                               display=display, progress=progress):
+        if rel.endswith(".dzi"):
+            descriptor = data.decode()
+            continue
+        target = partial / rel.split("/", 1)[1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    dzi = out_dir / f"{name}.dzi"
+    dzi.unlink(missing_ok=True)
+    shutil.rmtree(files, ignore_errors=True)
+    partial.rename(files)
+    dzi.write_text(descriptor)
+    return dzi
+
+
+def dzi_files(
+    image: np.ndarray,
+    *,
+    name: str = "scan",
+    tile_size: int = 254,
+    overlap: int = 1,
+    fmt: Literal["jpg", "png"] = "jpg",
+    quality: int = 90,
+    display: Literal["full", "percentile"] = "full",
+    progress: ProgressFn | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """The files of a Deep Zoom pyramid of ``image``, as ``(relative name, bytes)``, the ``.dzi`` last.
+
+    Names are ``NAME_files/<level>/<col>_<row>.<fmt>`` and finally ``NAME.dzi``, so a writer that
+    stores them in order (to a folder, or to any storage) publishes the descriptor only once every tile
+    is there. Options as :func:`build_dzi`; only two levels are in memory at once.
+    """
+    image = _check_inputs(image, name, tile_size, overlap, fmt)
     height, width = image.shape[:2]
     levels = dzi_levels(width, height)
     total = sum(math.prod(tile_grid(w, h, tile_size)) for w, h in levels)
     step = max(1, total // 100)
-    files = out_dir / f"{name}_files"
-    partial = out_dir / f".{name}_files.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
     level = to_display_8bit(image, mode=display)
     done = 0
     for lv in range(len(levels) - 1, -1, -1):
         w, h = levels[lv]
         if level.shape[1] != w or level.shape[0] != h:
             level = cv2.resize(level, (w, h), interpolation=cv2.INTER_AREA)
-        folder = partial / str(lv)
-        folder.mkdir(parents=True)
         cols, rows = tile_grid(w, h, tile_size)
         for row in range(rows):
             for col in range(cols):
                 x0, y0, x1, y1 = tile_bounds(col, row, w, h, tile_size=tile_size, overlap=overlap)
-                data = encode_image(level[y0:y1, x0:x1], fmt=fmt, quality=quality)
-                (folder / f"{col}_{row}.{fmt}").write_bytes(data)
+                yield f"{name}_files/{lv}/{col}_{row}.{fmt}", encode_image(level[y0:y1, x0:x1], fmt=fmt,
+                                                                             quality=quality)
                 done += 1
                 if progress is not None and (done % step == 0 or done == total):
                     progress(done, total)
-    dzi = out_dir / f"{name}.dzi"
-    dzi.unlink(missing_ok=True)
-    shutil.rmtree(files, ignore_errors=True)
-    partial.rename(files)
-    dzi.write_text(dzi_xml(width, height, tile_size=tile_size, overlap=overlap, fmt=fmt))
-    return dzi
+    yield f"{name}.dzi", dzi_xml(width, height, tile_size=tile_size, overlap=overlap, fmt=fmt).encode()
 
 
 def _check_inputs(image, name: str, tile_size: int, overlap: int, fmt: str) -> np.ndarray:

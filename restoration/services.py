@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile, File
 from imaging import io as imio
 from jobs import services as job_services
 from restoration.core.methods import DEFAULT_METHOD, MethodError, get_method, get_methods
+from webapp import storage
 
 from .models import Restoration, TrainedModel
 
@@ -53,9 +54,13 @@ def restoration_create(*, owner, image: bytes | str | Path, filename: str, metho
     return record
 
 
+def viewer_prefix(record: Restoration) -> str:
+    """Where a restoration's viewer pyramids are stored: private, beside its files (its page's view serves them)."""
+    return f"private/restorations/{record.owner_id or 'anon'}/r{record.pk}/viewer"
+
+
 def restoration_run(*, record: Restoration, progress=None) -> dict:
     """Run the record's method over its scan; write the result (same format and depth), mask and viewer tiles."""
-    from imaging.dzi import build_dzi
     from restoration.core.methods import restore_image
 
     with record.input.open("rb") as fh:
@@ -70,12 +75,8 @@ def restoration_run(*, record: Restoration, progress=None) -> dict:
     output = imio.encode_image(result.image, fmt=record.image_format)
     record.output.save(f"restored-{record.pk}.{ext}", ContentFile(output), save=False)
     record.mask.save(f"mask-{record.pk}.png", ContentFile(imio.encode_image(result.mask, fmt="PNG")), save=False)
-    rel = Path("restorations") / f"r{record.pk}-{record.created_at:%Y%m%d%H%M%S}"
-    out = Path(settings.MEDIA_ROOT) / rel
-    viewer = {}
-    for name, array in (("before", image), ("after", result.image), ("mask", result.mask)):
-        dzi = build_dzi(imio.to_display_8bit(array), out / name, name=name)
-        viewer[name] = str(rel / name / Path(dzi).name)
+    viewer = {name: storage.save_dzi(f"{viewer_prefix(record)}/{name}", imio.to_display_8bit(array), name=name)
+              for name, array in (("before", image), ("after", result.image), ("mask", result.mask))}
     info = dict(result.info)
     info["damaged_fraction"] = float((result.mask > 0).mean())
     info["changed_pixels"] = int(np.any(result.image != image, axis=-1).sum() if image.ndim == 3

@@ -9,4 +9,5 @@ urlpatterns = [
     path("models/", views.models, name="models"),
     path("<int:restoration_id>/", views.detail, name="detail"),
     path("<int:restoration_id>/download/<str:what>/", views.download, name="download"),
+    path("<int:restoration_id>/viewer/<path:name>", views.viewer, name="viewer"),
 ]

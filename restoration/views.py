@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from imaging.io import ImageError
 from restoration.core.methods import DEFAULT_METHOD, MethodError
+from webapp import storage
 from webapp.paths import server_folder
 
 from . import services
@@ -46,8 +48,10 @@ def index(request):
 def detail(request, restoration_id: int):
     record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
     fraction = (record.info or {}).get("damaged_fraction")
+    viewer = {k: reverse("restoration:viewer", args=[record.pk, _viewer_relative(record, name)])
+              for k, name in (record.viewer or {}).items()}
     return render(request, "restoration/detail.html", {
-        "r": record, "viewer": json.dumps(record.viewer),
+        "r": record, "viewer": json.dumps(viewer),
         "damaged_percent": None if fraction is None else 100 * float(fraction),  # per cent, as on other pages
     })
 
@@ -61,7 +65,28 @@ def download(request, restoration_id: int, what: str):
     stem = Path(record.original_name).stem
     suffix = Path(field.name).suffix
     name = {"input": record.original_name, "restored": f"{stem}-restored{suffix}", "mask": f"{stem}-mask.png"}[what]
-    return FileResponse(field.open("rb"), as_attachment=True, filename=name)
+    return storage.serve(field.name, filename=name, as_attachment=True)
+
+
+def _viewer_base(record) -> PurePosixPath | None:
+    """The folder that holds a restoration's viewer pyramids (``<base>/<before|after|mask>/<name>.dzi``)."""
+    names = list((record.viewer or {}).values())
+    return PurePosixPath(names[0]).parent.parent if names else None
+
+
+def _viewer_relative(record, name: str) -> str:
+    return str(PurePosixPath(name).relative_to(_viewer_base(record)))
+
+
+@login_required
+def viewer(request, restoration_id: int, name: str):
+    """A file of a restoration's before/after/mask pyramids, for the one who may see the restoration."""
+    record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
+    base = _viewer_base(record)
+    parts = PurePosixPath(name).parts
+    if base is None or not parts or parts[0] not in record.viewer or ".." in parts:
+        raise Http404("No such viewer file.")
+    return storage.serve(str(base / name))
 
 
 @login_required

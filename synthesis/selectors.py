@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from webapp import storage
+
 from .models import DamageModel, SyntheticDataset
 
 
@@ -23,12 +25,13 @@ def damage_model_lookup(ref: str) -> DamageModel | None:
 
 
 def dataset_samples(*, dataset: SyntheticDataset, limit: int = 12) -> list[dict]:
-    """The first items of a finished dataset written under the media folder, with the URL base of their files."""
-    manifest = Path(dataset.out_dir) / "manifest.json"
-    media = Path(settings.MEDIA_ROOT).resolve()
-    out = Path(dataset.out_dir).resolve()
-    if not manifest.is_file() or media not in out.parents:
+    """The first items of a finished build from the pages (stored as ``synthetic/<name>``), with their images' URLs."""
+    media = (Path(settings.MEDIA_ROOT) / "synthetic").resolve()
+    if media not in Path(dataset.out_dir).resolve().parents:
         return []
-    items = json.loads(manifest.read_text())["items"][:limit]
-    base = settings.MEDIA_URL + str(out.relative_to(media)) + "/"
-    return [{**item, "base": base} for item in items]
+    prefix = f"synthetic/{dataset.name}"
+    if not storage.exists(f"{prefix}/manifest.json"):
+        return []
+    items = json.loads(storage.read_bytes(f"{prefix}/manifest.json"))["items"][:limit]
+    return [{**item, "damaged_url": storage.url(f"{prefix}/{item['damaged']}"),
+             "mask_url": storage.url(f"{prefix}/{item['mask']}")} for item in items]

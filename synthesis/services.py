@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from jobs import services as job_services
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.fit import fit_damage_model
 from synthesis.core.model import DamageModel as CoreDamageModel
+from webapp import storage
 
 from .models import DamageModel, OverlayPreview, SyntheticDataset
 
@@ -127,7 +130,7 @@ def preview_render(*, preview: OverlayPreview, progress=None) -> dict:
     """Render a preview overlay in both polarities, applied to its source image (or a grey frame)."""
     import numpy as np
 
-    from imaging.io import read_image, to_display_8bit, write_image
+    from imaging.io import encode_image, read_image, to_display_8bit
     from synthesis.core.render import apply_overlay, render_overlay
 
     model = damage_model_core(preview.damage_model)
@@ -140,23 +143,25 @@ def preview_render(*, preview: OverlayPreview, progress=None) -> dict:
     else:
         width, height = preview.width, preview.height
         clean = np.full((height, width, 3), 128, np.uint8)
-    rel = Path("previews") / f"preview-{preview.pk}"
-    out = Path(settings.MEDIA_ROOT) / rel
-    out.mkdir(parents=True, exist_ok=True)
+    prefix = f"previews/preview-{preview.pk}"
+
+    def store(key: str, image) -> None:
+        storage.save_bytes(f"{prefix}/{key}.png", encode_image(image, fmt="PNG"))
+
     result: dict = {"width": width, "height": height}
     for i, polarity in enumerate(("negative", "positive")):
         overlay = render_overlay(model, artefact_bank(), width=width, height=height, seed=preview.seed,
                                  damage_level=preview.damage_level, polarity=polarity)
         damaged = to_display_8bit(apply_overlay(clean, overlay))
-        write_image(out / f"{polarity}.png", damaged)
+        store(polarity, damaged)
         if i == 0:
-            write_image(out / "mask.png", overlay.mask.astype(np.uint8) * np.uint8(255))
-            write_image(out / "clean.png", to_display_8bit(clean))
+            store("mask", overlay.mask.astype(np.uint8) * np.uint8(255))
+            store("clean", to_display_8bit(clean))
             result.update(counts=overlay.counts, damaged_fraction=overlay.damaged_fraction,
                           damaged_percent=100 * overlay.damaged_fraction)
         if progress:
             progress(i + 1, 2)
-    result["files"] = {k: str(rel / f"{k}.png") for k in ("negative", "positive", "mask", "clean")}
+    result["files"] = {k: f"{prefix}/{k}.png" for k in ("negative", "positive", "mask", "clean")}
     preview.width, preview.height, preview.result = width, height, result
     preview.save(update_fields=["width", "height", "result"])
     return result
@@ -200,6 +205,8 @@ def synthetic_dataset_build(*, dataset: SyntheticDataset, progress=None, max_ite
     if manifest is not None:
         splits = [item["split"] for item in manifest["items"]]
         summary.update(train=splits.count("train"), val=splits.count("val"))
+        if synthetic_dataset_media_dir(dataset) is not None:  # a build from the pages: into the storage
+            storage.save_tree(synthetic_dataset_prefix(dataset), dataset.out_dir)
     kept = {k: v for k, v in (dataset.summary or {}).items() if k == "expected_empty"}
     dataset.summary = {**kept, **summary}
     dataset.save(update_fields=["summary"])
@@ -298,6 +305,11 @@ def synthetic_dataset_submit(*, name: str, record: DamageModel, clean_dir: str =
         raise
 
 
+def synthetic_dataset_prefix(dataset: SyntheticDataset) -> str:
+    """Where a finished build from the pages is stored (``synthetic/<name>``), for its download."""
+    return f"synthetic/{dataset.name}"
+
+
 def synthetic_dataset_media_dir(dataset: SyntheticDataset) -> Path | None:
     """The dataset's folder when it lies under ``MEDIA_ROOT/synthetic`` (the pages' builds), else None."""
     root = (Path(settings.MEDIA_ROOT) / "synthetic").resolve()
@@ -322,19 +334,34 @@ def synthetic_dataset_delete(*, dataset: SyntheticDataset) -> None:
             raise ValueError(f"The build of {dataset.name!r} is running: it has been asked to stop; delete the "
                              "dataset once its job has stopped.")
     folder = synthetic_dataset_media_dir(dataset)
+    prefix = synthetic_dataset_prefix(dataset)
     dataset.delete()
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+        storage.delete_tree(prefix)
 
 
-def synthetic_dataset_files(dataset: SyntheticDataset) -> list[tuple[str, Path]]:
-    """``[(name in the zip, path)]`` of a finished dataset: the manifest, build settings and every item."""
+def synthetic_dataset_files(dataset: SyntheticDataset) -> list[tuple[str, Path | Callable]]:
+    """``[(name in the zip, path or opener)]`` of a finished dataset: the manifest, build settings and every item.
+
+    A build from the pages is read from the storage; one the command wrote to a folder of its own, from there.
+    """
+    import json
+
+    incomplete = ValueError(f"Dataset {dataset.name!r} is not complete yet: it downloads once its build has "
+                            "finished.")
+    if synthetic_dataset_media_dir(dataset) is not None:
+        prefix = synthetic_dataset_prefix(dataset)
+        if not storage.exists(f"{prefix}/manifest.json"):
+            raise incomplete
+        items = json.loads(storage.read_bytes(f"{prefix}/manifest.json"))["items"]
+        names = ["manifest.json"] + (["build.json"] if storage.exists(f"{prefix}/build.json") else [])
+        names += [item[k] for item in items for k in ("damaged", "mask", "clean")]
+        return [(f"{dataset.name}/{arc}", partial(storage.open_file, f"{prefix}/{arc}")) for arc in names]
     out = Path(dataset.out_dir)
     manifest = out / "manifest.json"
     if not manifest.is_file():
-        raise ValueError(f"Dataset {dataset.name!r} is not complete yet: it downloads once its build has finished.")
-    import json
-
+        raise incomplete
     items = json.loads(manifest.read_text())["items"]
     files = [("manifest.json", manifest)] + ([("build.json", out / "build.json")] if (out / "build.json").is_file()
                                               else [])
@@ -343,13 +370,18 @@ def synthetic_dataset_files(dataset: SyntheticDataset) -> list[tuple[str, Path]]
     return [(f"{dataset.name}/{arc}", path) for arc, path in files]
 
 
-def preview_files(preview: OverlayPreview) -> list[tuple[str, Path]]:
-    """``[(name in the zip, path)]`` of a rendered preview: both polarities, the mask and the clean image."""
+def preview_files(preview: OverlayPreview) -> list[tuple[str, Callable]]:
+    """``[(name in the zip, opener)]`` of a rendered preview: both polarities, the mask and the clean image."""
     files = (preview.result or {}).get("files")
     if not files:
         raise ValueError("The preview is not rendered yet: it downloads once its job has finished.")
-    media = Path(settings.MEDIA_ROOT)
-    return [(f"preview-{preview.pk}/{key}.png", media / rel) for key, rel in sorted(files.items())]
+    return [(f"preview-{preview.pk}/{key}.png", partial(storage.open_file, name))
+            for key, name in sorted(files.items())]
+
+
+def preview_urls(preview: OverlayPreview) -> dict[str, str]:
+    """The addresses of a rendered preview's images, by key (negative, positive, mask, clean)."""
+    return {key: storage.url(name) for key, name in ((preview.result or {}).get("files") or {}).items()}
 
 
 def clean_set_upload(*, name: str, archive) -> Path:

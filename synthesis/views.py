@@ -100,7 +100,7 @@ def preview_create(request, model_id: int):
 @login_required
 def preview_detail(request, preview_id: int):
     preview = get_object_or_404(OverlayPreview.objects.select_related("damage_model", "job"), pk=preview_id)
-    return render(request, "synthesis/preview.html", {"preview": preview})
+    return render(request, "synthesis/preview.html", {"preview": preview, "urls": services.preview_urls(preview)})
 
 
 def dataset_options(post) -> tuple[dict, bool]:

@@ -54,6 +54,40 @@ def pytest_sessionstart(session):
         pytest.exit("FILMLAB_STRICT=1 but: " + "; ".join(problems), returncode=3)
 
 
+#: ``FILMLAB_TEST_STORAGE=s3``: every test's media (and the worker processes') on a real S3-compatible server
+#: (moto, tests/s3server.py) started for the session on 127.0.0.1; default: a local folder.
+TEST_STORAGE = os.environ.get("FILMLAB_TEST_STORAGE", "filesystem")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_storage():
+    """The default storage for the whole run: ``"filesystem"``, or the ``S3Server`` the run's media live on."""
+    if TEST_STORAGE == "filesystem":
+        yield "filesystem"
+        return
+    if TEST_STORAGE != "s3":
+        pytest.exit(f"FILMLAB_TEST_STORAGE must be filesystem or s3, got {TEST_STORAGE!r}", returncode=4)
+    from django.test.utils import override_settings
+
+    from tests.s3server import S3Server
+
+    server = S3Server().start()
+    saved = {k: os.environ.get(k) for k in server.env()}
+    os.environ.update(server.env())  # the Celery worker processes the tests start inherit it
+    override = override_settings(STORAGES=server.storages())
+    override.enable()
+    try:
+        yield server
+    finally:
+        override.disable()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def worker_database_url(django_db_setup, django_db_blocker) -> str:
     from django.db import connection

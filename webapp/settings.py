@@ -149,18 +149,32 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "webapp.staticfiles.GzipStaticFilesStorage"},
 }
-if os.environ.get("S3_BUCKET"):
-    STORAGES["default"] = {
+#: How long a signed S3 URL (a download of a private file, given after its view checked who asks) stays valid.
+S3_URL_SECONDS = int(os.environ.get("S3_URL_SECONDS", 600))
+
+
+def s3_storage(environ) -> dict:
+    """The S3 storage (django-storages) that the ``S3_*`` variables in ``environ`` describe."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": os.environ["S3_BUCKET"],
-            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("S3_REGION") or None,
-            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "bucket_name": environ["S3_BUCKET"],
+            "endpoint_url": environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("S3_REGION") or None,
+            "access_key": environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("S3_SECRET_ACCESS_KEY") or None,
+            # every URL the storage gives is signed and expires; the bucket itself stays private
             "querystring_auth": True,
+            "querystring_expire": int(environ.get("S3_URL_SECONDS", 600)),
+            "signature_version": "s3v4",
+            "file_overwrite": True,
+            "default_acl": None,
         },
     }
+
+
+if os.environ.get("S3_BUCKET"):
+    STORAGES["default"] = s3_storage(os.environ)
 # With DEBUG off WhiteNoise serves what collectstatic wrote to STATIC_ROOT (``make run`` and ``make serve`` run it);
 # the tests' live server serves the test build through the finders.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING

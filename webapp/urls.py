@@ -32,10 +32,11 @@ urlpatterns = [
     path("api/evaluation/", include("evaluation.api_urls")),
     path("surveys/", include("surveys.urls")),
     path("api/surveys/", include("surveys.api_urls")),
+    # public stored files, streamed from the storage (the address webapp.storage.url gives on S3)
+    path("files/<path:name>", views.stored_file, name="stored-file"),
 ]
 
-if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
-    # Media on local disk. Files under ``private/`` (benchmark ground truth,
-    # unpublished survey material) are never served here: their own views
-    # check permissions. Behind a real web server map MEDIA_URL there instead.
-    urlpatterns.append(path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", views.media, name="media"))
+# Media on local disk (the view answers 404 when the storage is S3, whose files are linked through
+# ``files/``). Files under ``private/`` (benchmark ground truth, restorations, unpublished survey material)
+# are never served here: their own views check permissions. Behind a real web server map MEDIA_URL there instead.
+urlpatterns.append(path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", views.media, name="media"))

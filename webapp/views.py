@@ -7,6 +7,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.static import serve
 
+from . import storage
 from .celery import app as celery_app
 
 
@@ -41,8 +42,18 @@ def healthz(request):
     return JsonResponse({"ok": ok, **checks}, status=200 if ok else 503)
 
 
+def stored_file(request, name: str):
+    """A public stored file, streamed from the storage (``storage.url`` on S3); ``private/`` names are never served."""
+    if storage.is_private(name):
+        raise Http404("Not found")
+    try:
+        return storage.serve(name, cache="public, max-age=3600")
+    except ValueError as exc:
+        raise Http404("Not found") from exc
+
+
 def media(request, path: str):
-    """Serve public media from MEDIA_ROOT; ``private/`` is never served by path."""
-    if path.startswith("private/") or "/private/" in path:
+    """Serve public media from MEDIA_ROOT (a local storage only); ``private/`` is never served by path."""
+    if storage.is_private(path) or not storage.is_local():
         raise Http404("Not found")
     return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -1,4 +1,4 @@
-"""Storage helpers shared by the services: names under public and private media, reading arrays."""
+"""The evaluation services' use of ``webapp.storage``: names under public and private media, reading arrays."""
 from __future__ import annotations
 
 import shutil
@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
 
 from imaging import io as imio
+from webapp import storage
 
 from ..models import PRIVATE_PREFIX
 
@@ -54,15 +55,12 @@ def store_display(name: str, array: np.ndarray) -> str:
 def read_array(field: FieldFile | str) -> np.ndarray:
     """Decode a stored image (a file field or a storage name) at its own bit depth."""
     name = field.name if isinstance(field, FieldFile) else field
-    with default_storage.open(name, "rb") as fh:
-        return imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+    return imio.read_image(storage.read_bytes(name), max_pixels=settings.MAX_IMAGE_PIXELS)
 
 
 def delete_names(names) -> None:
     """Remove stored files, ignoring those already gone (cleanup after a refused import or upload)."""
-    for name in names:
-        if name and default_storage.exists(name):
-            default_storage.delete(name)
+    storage.delete_names(names)
 
 
 def private(name: str) -> str:

@@ -14,8 +14,8 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   fit();
   window.addEventListener("resize", fit);
-  const paths = JSON.parse(el.dataset.viewer);
-  const url = (k) => `/media/${paths[k]}`;
+  const urls = JSON.parse(el.dataset.viewer); // the addresses of the .dzi files, as the page gives them
+  const url = (k) => urls[k];
   const viewer = openViewer(el, [url("before"), url("after")]);
   const slider = document.getElementById("compare-slider");
   const divider = document.getElementById("compare-divider");

@@ -6,8 +6,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const el = document.getElementById("preview-viewer");
   const source = document.getElementById("preview-files");
   if (!el || !source) return;
-  const files = JSON.parse(source.textContent);
-  const image = (k) => imageSource(`/media/${files[k]}`);
+  const urls = JSON.parse(source.textContent); // the images' addresses, as the page gives them
+  const image = (k) => imageSource(urls[k]);
   const viewer = openViewer(el, image("negative"));
   document.querySelectorAll("[data-show]").forEach((btn) =>
     btn.addEventListener("click", () => {

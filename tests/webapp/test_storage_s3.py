@@ -1,0 +1,238 @@
+"""Media on a real S3-compatible server (moto's server mode on 127.0.0.1), whatever storage the run uses.
+
+Scan tiles, restorations (private: their owner's only), overlay previews, synthetic datasets and the
+leaderboard's files, written and served through webapp.storage with the default storage in a bucket.
+``FILMLAB_TEST_STORAGE=s3`` runs the rest of the suite there too (tests/conftest.py).
+"""
+from __future__ import annotations
+
+import html
+import io
+import json
+import zipfile
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from imaging.io import encode_image, read_image
+from tests.s3server import S3Server, fetch
+from webapp import storage
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    server = S3Server(bucket="filmlab-storage-test").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, settings, tmp_path):
+    """The default storage on the module's bucket, emptied first; MEDIA_ROOT (builds' work folders) in tmp."""
+    import boto3
+
+    client = boto3.client("s3", **_client_options(s3_server))
+    for name in s3_server.keys():
+        client.delete_object(Bucket=s3_server.bucket, Key=name)
+    settings.STORAGES = s3_server.storages()
+    settings.MEDIA_ROOT = tmp_path / "work"
+    assert not storage.is_local()
+    return s3_server
+
+
+def _client_options(server: S3Server) -> dict:
+    env = server.env()
+    return {"endpoint_url": env["S3_ENDPOINT_URL"], "aws_access_key_id": env["S3_ACCESS_KEY_ID"],
+            "aws_secret_access_key": env["S3_SECRET_ACCESS_KEY"], "region_name": env["S3_REGION"]}
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def picture(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(40, 200, (h, w, 3), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------- the module itself
+
+def test_storage_writes_lists_links_and_deletes_in_the_bucket(s3, client):
+    # given files stored by name, one public and one private
+    assert storage.save_bytes("demo/a/one.txt", b"one") == "demo/a/one.txt"
+    storage.save_bytes("demo/a/b/two.txt", b"two")
+    storage.save_bytes("private/demo/secret.txt", b"secret")
+    # when one is stored again under its name, it is replaced (no suffixed copy)
+    storage.save_bytes("demo/a/one.txt", b"ONE")
+    # then the bucket holds exactly those objects, and the storage lists and reads them
+    assert s3.keys("demo/") == ["demo/a/b/two.txt", "demo/a/one.txt"]
+    assert storage.list_tree("demo") == ["demo/a/b/two.txt", "demo/a/one.txt"]
+    assert storage.read_bytes("demo/a/one.txt") == b"ONE"
+    # a public file's address is the site's (streamed from the bucket), a private one has none
+    assert storage.url("demo/a/one.txt") == "/files/demo/a/one.txt"
+    assert body(client.get(storage.url("demo/a/one.txt"))) == b"ONE"
+    with pytest.raises(ValueError, match="private"):
+        storage.url("private/demo/secret.txt")
+    assert client.get("/files/private/demo/secret.txt").status_code == 404
+    assert client.get("/files/demo/../private/demo/secret.txt").status_code == 404
+    # the bucket is private: an unsigned GET is refused, a signed one expires (S3_URL_SECONDS)
+    assert fetch(f"{s3.endpoint}/{s3.bucket}/private/demo/secret.txt")[0] == 403
+    response = storage.serve("private/demo/secret.txt", as_attachment=True)
+    assert response.status_code == 302
+    signed = response["Location"]
+    assert parse_qs(urlparse(signed).query)["X-Amz-Expires"] == ["600"]
+    assert fetch(signed) == (200, b"secret")
+    # and deleting a folder deletes every object under it
+    assert storage.delete_tree("demo") == 2
+    assert s3.keys("demo/") == [] and storage.list_tree("demo") == []
+
+
+# ---------------------------------------------------------------- annotation: scans and their tiles
+
+@pytest.mark.django_db
+def test_scan_upload_and_tile_pyramid_in_the_bucket(s3, client, users):
+    from annotation import services
+
+    # given a scan uploaded through the API
+    client.force_login(users["researcher"])
+    png = encode_image(picture(300, 500), fmt="PNG")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    r = client.post(reverse("annotation-api-scans"), {"dataset": "s3", "name": "frame",
+                                                      "image": SimpleUploadedFile("frame.png", png)})
+    assert r.status_code == 201, r.content
+    from annotation.models import Scan
+
+    scan = Scan.objects.get(pk=r.json()["id"])
+    assert s3.keys(scan.image.name) == [scan.image.name]
+    # when its pyramid is built (the job's service)
+    services.scan_build_tiles(scan=scan)
+    # then tiles and descriptor are objects of the bucket, and the API's address serves them
+    keys = s3.keys(f"scans/{scan.dataset_id}/scan-{scan.pk}/tiles/")
+    assert f"scans/{scan.dataset_id}/scan-{scan.pk}/tiles/scan.dzi" in keys and len(keys) > 5
+    url = client.get(reverse("annotation-api-scan", args=[scan.pk])).json()["dzi_url"]
+    assert url.startswith("/files/")
+    dzi = client.get(url)
+    assert dzi.status_code == 200 and dzi["Content-Type"] == "application/xml"
+    assert b'Width="500"' in body(dzi)
+    tile = client.get(url.replace("scan.dzi", "scan_files/9/0_0.jpg"))  # where OpenSeadragon looks
+    assert tile.status_code == 200 and read_image(body(tile)).shape[:2] == (255, 255)
+    # a pyramid built again replaces the old one
+    services.scan_build_tiles(scan=scan)
+    assert s3.keys(f"scans/{scan.dataset_id}/scan-{scan.pk}/tiles/") == keys
+
+
+# ---------------------------------------------------------------- restoration: private to its owner
+
+@pytest.mark.django_db
+def test_restoration_files_and_viewer_are_private_on_s3(s3, client, users):
+    from restoration import services
+
+    # given a restoration run for one user
+    image = picture(120, 160, seed=1)
+    image[40:44, 50:54] = 255
+    record = services.restoration_create(owner=users["annotator"], image=encode_image(image, fmt="PNG"),
+                                         filename="scan.png", method="dust-scratches", enqueue=False)
+    services.restoration_run(record=record)
+    record.refresh_from_db()
+    # then everything it wrote lies under private/ in the bucket
+    owned = s3.keys(f"private/restorations/{users['annotator'].pk}/")
+    assert record.output.name in owned and record.mask.name in owned
+    assert {n for n in owned if n.endswith(".dzi")} == set(record.viewer.values())
+    assert not [k for k in s3.keys() if k.startswith("restorations/")]
+    # the owner's page gives the viewer addresses of its own view, which serve descriptor and tiles
+    client.force_login(users["annotator"])
+    page = client.get(reverse("restoration:detail", args=[record.pk])).content.decode()
+    viewer = json.loads(html.unescape(page.split("data-viewer='", 1)[1].split("'", 1)[0]))
+    assert set(viewer) == {"before", "after", "mask"}
+    for url in viewer.values():
+        assert url.startswith(f"/restore/{record.pk}/viewer/")
+        assert b"<Image" in body(client.get(url))
+    tile = client.get(viewer["after"].replace("after.dzi", "after_files/8/0_0.jpg"))
+    assert tile.status_code == 200
+    # a download is a redirect to a signed URL of the bucket, which gives the restored file
+    download = client.get(reverse("restoration:download", args=[record.pk, "restored"]))
+    assert download.status_code == 302
+    status, data = fetch(download["Location"])
+    assert status == 200 and data == storage.read_bytes(record.output.name)
+    # and another user gets neither the viewer nor the download
+    client.force_login(users["annotator2"])
+    assert client.get(viewer["after"]).status_code == 404
+    assert client.get(reverse("restoration:download", args=[record.pk, "restored"])).status_code == 404
+    assert client.get(f"/files/{record.output.name}").status_code == 404
+
+
+# ---------------------------------------------------------------- synthesis: previews and datasets
+
+@pytest.mark.django_db
+def test_overlay_preview_and_synthetic_dataset_in_the_bucket(s3, client, users, squares_damage_model, tmp_path):
+    from synthesis import services
+    from synthesis.models import OverlayPreview
+
+    client.force_login(users["researcher"])
+    # given a rendered preview
+    preview = OverlayPreview.objects.create(damage_model=squares_damage_model, width=160, height=120, seed=1)
+    result = services.preview_render(preview=preview)
+    assert s3.keys(f"previews/preview-{preview.pk}/") == sorted(result["files"].values())
+    # then its page gives the images' addresses, which serve them
+    page = client.get(f"/models/previews/{preview.pk}/").content.decode()
+    urls = json.loads(page.split('id="preview-files" type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert read_image(body(client.get(urls["negative"]))).shape == (120, 160, 3)
+    with zipfile.ZipFile(io.BytesIO(body(client.get(f"/models/previews/{preview.pk}/download/")))) as archive:
+        assert len(archive.namelist()) == 4
+    # given a dataset built from the pages
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    for i in range(3):
+        (clean / f"{i}.png").write_bytes(encode_image(picture(96, 128, seed=i), fmt="PNG"))
+    dataset = services.synthetic_dataset_create(name="s3set", record=squares_damage_model, clean_dir=str(clean),
+                                                count=3, enqueue=False)
+    services.synthetic_dataset_build(dataset=dataset)
+    # then its files are objects of the bucket, its page shows samples from there, it downloads from there
+    stored = s3.keys("synthetic/s3set/")
+    assert "synthetic/s3set/manifest.json" in stored and len(stored) >= 10
+    page = client.get(f"/models/datasets/{dataset.pk}/").content.decode()
+    assert '<img src="/files/synthetic/s3set/' in page
+    download = client.get(f"/models/datasets/{dataset.pk}/download/")
+    with zipfile.ZipFile(io.BytesIO(body(download))) as archive:
+        names = archive.namelist()
+        assert "s3set/manifest.json" in names and len(names) == len(stored)
+        assert archive.read("s3set/manifest.json") == storage.read_bytes("synthetic/s3set/manifest.json")
+    # and deleting it deletes them
+    services.synthetic_dataset_delete(dataset=dataset)
+    assert s3.keys("synthetic/s3set/") == []
+
+
+# ---------------------------------------------------------------- leaderboard: hidden ground truth
+
+@pytest.mark.django_db
+def test_benchmark_files_in_the_bucket_and_ground_truth_for_organisers_only(s3, client, users, tmp_path):
+    from evaluation.services.benchmarks import benchmark_import
+    from tests.evaluation.leaderboard_support import write_pairs
+
+    write_pairs(tmp_path / "bench")
+    benchmark = benchmark_import(directory=tmp_path / "bench", name="s3 bench", user=users["admin"])
+    image = benchmark.images.get(name="a")
+    # the damaged input is public, the expert restoration and its mask are private objects
+    assert image.damaged.name in s3.keys(f"benchmarks/{benchmark.pk}/")
+    assert image.restored.name.startswith("private/") and image.restored.name in s3.keys("private/")
+    # the comparison's input panel is served by the site
+    client.force_login(users["admin"])
+    r = client.get(f"/leaderboard/{benchmark.pk}/images/a/")
+    assert r.status_code == 200
+    assert f'/files/{image.damaged_display.name}'.encode() in r.content
+    assert client.get(f"/files/{image.damaged_display.name}").status_code == 200
+    # the organiser's ground-truth download is a signed URL of the bucket; its preview is streamed
+    gt = client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"]))
+    assert gt.status_code == 302
+    assert fetch(gt["Location"]) == (200, storage.read_bytes(image.restored.name))
+    shown = client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"]) + "?display=1")
+    assert shown.status_code == 200 and read_image(body(shown)).shape == (48, 64, 3)
+    # nobody else gets it, by the view or by name
+    client.force_login(users["researcher"])
+    assert client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"])).status_code in (403, 404)
+    assert client.get(f"/files/{image.restored.name}").status_code == 404
+    client.logout()
+    assert client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"])).status_code in (302, 403, 404)

@@ -1,0 +1,205 @@
+"""Media: the one module through which services write, read, list, delete and link stored files.
+
+Every file the application keeps (scans, deep-zoom pyramids, overlay previews, restorations, benchmark
+files, synthetic datasets) goes through Django's storage API (``default_storage``: the local folder
+``MEDIA_ROOT``, or an S3 bucket when ``S3_BUCKET`` is set), by name. The pure cores never see a storage:
+they take and return bytes, arrays and local paths, and the services store what they make here.
+
+Names under ``private/`` are never served by name: a view that checks who asks calls :func:`serve`
+(on S3 a download is a redirect to a signed URL that expires after ``S3_URL_SECONDS``). Every other
+name is public, and :func:`url` is the address a page or the API gives for it: ``/media/<name>`` on a
+local folder, on S3 ``/files/<name>`` (the site streams it, so that the viewers' images stay on the
+site's origin). A deep-zoom pyramid is linked by its ``.dzi`` (:func:`url`, or a view's own address
+for a private one); its tiles lie beside it under the names OpenSeadragon asks for.
+"""
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+PRIVATE_PREFIX = "private/"
+
+__all__ = [
+    "PRIVATE_PREFIX", "delete", "delete_tree", "exists", "is_local", "is_private", "list_tree", "open_file",
+    "read_bytes", "save_bytes", "save_dzi", "save_file", "save_tree", "serve", "url",
+]
+
+
+def is_private(name: str) -> bool:
+    """True for a name under ``private/`` (or with a ``private`` folder in it): never served by name."""
+    return name.startswith(PRIVATE_PREFIX) or "/private/" in name
+
+
+def is_local() -> bool:
+    """True when media lie in a folder of this machine (``FileSystemStorage``), False on S3."""
+    return isinstance(default_storage, FileSystemStorage)  # the lazy object passes isinstance
+
+
+def _check_name(name: str) -> str:
+    name = str(name).replace("\\", "/")
+    parts = PurePosixPath(name).parts
+    if not name or name.startswith("/") or ".." in parts or any(p.startswith(".") and p != "." for p in parts):
+        raise ValueError(f"Not a storage name: {name!r}.")
+    return name
+
+
+# ---------------------------------------------------------------- writing
+
+def save_bytes(name: str, data: bytes) -> str:
+    """Store ``data`` as ``name`` exactly (a file of that name is replaced); returns the name."""
+    return save_file(name, ContentFile(data))
+
+
+def save_file(name: str, source: str | os.PathLike | BinaryIO | File) -> str:
+    """Store a local file (a path) or an open binary file as ``name`` exactly, replacing one there."""
+    name = _check_name(name)
+    if is_local() and default_storage.exists(name):  # S3 (file_overwrite) replaces it anyway
+        default_storage.delete(name)
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            saved = default_storage.save(name, File(fh))
+    else:
+        saved = default_storage.save(name, source if isinstance(source, File) else File(source))
+    if saved != name:  # another writer took the name between the delete and the save
+        default_storage.delete(saved)
+        raise OSError(f"Could not store {name!r}: the name was taken while writing.")
+    return saved
+
+
+def save_tree(prefix: str, folder: str | os.PathLike) -> list[str]:
+    """Store every file under the local ``folder`` as ``prefix/<relative path>``; returns the names.
+
+    On a local storage whose folder already is ``folder`` nothing is copied.
+    """
+    folder = Path(folder)
+    prefix = _check_name(prefix).rstrip("/")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(folder).parts))
+    names = [f"{prefix}/{p.relative_to(folder).as_posix()}" for p in files]
+    if is_local() and Path(default_storage.path(prefix)).resolve() == folder.resolve():
+        return names
+    for path, name in zip(files, names, strict=True):
+        save_file(name, path)
+    return names
+
+
+def save_dzi(prefix: str, image, *, name: str = "scan", progress=None, **options) -> str:
+    """Store the deep-zoom pyramid of ``image`` under ``prefix``; returns the ``.dzi``'s name.
+
+    The tiles are stored first and the descriptor last (a pyramid is never seen half-built), over
+    a pyramid of that name stored before (whose tiles are deleted first). ``options`` go to
+    :func:`imaging.dzi.dzi_files`.
+    """
+    from imaging.dzi import dzi_files
+
+    prefix = _check_name(prefix).rstrip("/")
+    delete(f"{prefix}/{name}.dzi")
+    delete_tree(f"{prefix}/{name}_files")
+    descriptor = ""
+    for rel, data in dzi_files(image, name=name, progress=progress, **options):
+        descriptor = save_bytes(f"{prefix}/{rel}", data)
+    return descriptor
+
+
+# ---------------------------------------------------------------- reading and listing
+
+def exists(name: str) -> bool:
+    return bool(name) and default_storage.exists(name)
+
+
+def open_file(name: str) -> File:
+    """The stored file ``name``, open for reading bytes (the caller closes it)."""
+    return default_storage.open(_check_name(name), "rb")
+
+
+def read_bytes(name: str) -> bytes:
+    with open_file(name) as fh:
+        return fh.read()
+
+
+def list_tree(prefix: str) -> list[str]:
+    """The names of every file under ``prefix`` (a folder), sorted; empty when there is none."""
+    prefix = _check_name(prefix).rstrip("/")
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    names = [f"{prefix}/{f}" for f in files]
+    for folder in folders:
+        names += list_tree(f"{prefix}/{folder}")
+    return sorted(names)
+
+
+# ---------------------------------------------------------------- deleting
+
+def delete(name: str) -> None:
+    """Delete ``name``; nothing happens when it is not there."""
+    if name and default_storage.exists(name):
+        default_storage.delete(name)
+
+
+def delete_names(names: Iterable[str]) -> None:
+    for name in names:
+        delete(name)
+
+
+def delete_tree(prefix: str) -> int:
+    """Delete every file under ``prefix`` (and, on a local folder, the folders); returns how many files."""
+    names = list_tree(prefix)
+    for name in names:
+        default_storage.delete(name)
+    if is_local():
+        import shutil
+
+        shutil.rmtree(default_storage.path(prefix.rstrip("/")), ignore_errors=True)
+    return len(names)
+
+
+# ---------------------------------------------------------------- links and responses
+
+def url(name: str) -> str:
+    """The address of a public stored file, for pages and the API (never for a ``private/`` name)."""
+    name = _check_name(name)
+    if is_private(name):
+        raise ValueError(f"{name!r} is private: link it through a view that checks who asks.")
+    if is_local():
+        return default_storage.url(name)
+    return reverse("stored-file", args=[name])
+
+
+def signed_url(name: str, *, filename: str | None = None, seconds: int | None = None) -> str:
+    """On S3, an expiring signed address of ``name`` (a download named ``filename``); on a local folder, none."""
+    from django.conf import settings
+
+    params = {"ResponseContentDisposition": f'attachment; filename="{filename}"'} if filename else None
+    return default_storage.url(name, parameters=params, expire=seconds or settings.S3_URL_SECONDS)
+
+
+def serve(name: str, *, filename: str | None = None, as_attachment: bool = False,
+          cache: str = "private, max-age=3600") -> HttpResponse:
+    """The response of a view that has checked who asks: the stored file ``name``.
+
+    A download (``as_attachment``) on S3 is a redirect to a signed URL that expires; anything else
+    (viewer images and tiles, descriptors) is streamed from the storage, on the site's origin.
+    """
+    name = _check_name(name)
+    if not default_storage.exists(name):
+        raise Http404("No such file.")
+    filename = filename or PurePosixPath(name).name
+    if as_attachment and not is_local():
+        response: HttpResponse = HttpResponseRedirect(signed_url(name, filename=filename))
+    else:
+        content_type = "application/xml" if name.endswith(".dzi") else (
+            mimetypes.guess_type(name)[0] or "application/octet-stream")
+        response = FileResponse(default_storage.open(name, "rb"), as_attachment=as_attachment, filename=filename,
+                                content_type=content_type)
+    response["Cache-Control"] = cache
+    return response
