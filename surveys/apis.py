@@ -7,14 +7,15 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.api import StrictSerializer, flat_errors, require_researcher
+from webapp.api import StrictSerializer, flat_errors, list_window, require_researcher
+from webapp.permissions import Allowed
 
 from . import selectors, services
 from .models import Participant, Survey
@@ -82,6 +83,65 @@ class AnswerApi(APIView):
 def researcher_survey(request, survey_id: int) -> Survey:
     require_researcher(request.user)
     return get_object_or_404(Survey, pk=survey_id)
+
+
+class SurveyListApi(APIView):
+    """The surveys researchers design and read (every survey, as on ``/surveys/``), newest first, with their
+    counts of pairs, participants and finished participants; ``?offset=`` and ``?limit=`` (at most 1,000)."""
+
+    permission_classes = (Allowed("surveys.manage"),)
+
+    class SurveySerializer(serializers.Serializer):  # "Survey" in the schema
+        id = serializers.IntegerField()
+        slug = serializers.SlugField()
+        title = serializers.CharField()
+        kind = serializers.IntegerField(help_text="1: real or synthetic damage; 2: which damage is more realistic")
+        kind_label = serializers.CharField(source="get_kind_display")
+        state = serializers.ChoiceField(choices=Survey.State.choices)
+        pair_count = serializers.IntegerField(help_text="Image pairs built, catch trials included.")
+        participant_count = serializers.IntegerField(help_text="Participants who gave their consent.")
+        finished_count = serializers.IntegerField(help_text="Participants who answered every trial.")
+        created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
+        created_at = serializers.DateTimeField()
+        published_at = serializers.DateTimeField(allow_null=True)
+        closed_at = serializers.DateTimeField(allow_null=True)
+        public_url = serializers.SerializerMethodField(help_text="The link participants take it by (published or "
+                                                                 "closed surveys), else null.")
+        page_url = serializers.SerializerMethodField()
+        results_url = serializers.SerializerMethodField()
+        responses_csv_url = serializers.SerializerMethodField()
+
+        def _absolute(self, name: str, *args) -> str:
+            return self.context["request"].build_absolute_uri(reverse(name, args=args))
+
+        def get_public_url(self, survey) -> str | None:
+            if survey.state not in (Survey.State.PUBLISHED, Survey.State.CLOSED):
+                return None
+            return self._absolute("surveys:take", survey.token)
+
+        def get_page_url(self, survey) -> str:
+            return self._absolute("surveys:detail", survey.pk)
+
+        def get_results_url(self, survey) -> str:
+            return self._absolute("surveys-api-results", survey.pk)
+
+        def get_responses_csv_url(self, survey) -> str:
+            return self._absolute("surveys-api-responses-csv", survey.pk)
+
+    class RefusalSerializer(serializers.Serializer):
+        detail = serializers.CharField()
+        code = serializers.CharField(help_text="invalid (a bad offset or limit), not_authenticated, "
+                                               "permission_denied")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("offset", int, description="Surveys to skip (default 0)."),
+                    OpenApiParameter("limit", int, description="At most this many (1 to 1,000; default all).")],
+        responses={200: SurveySerializer(many=True), 400: RefusalSerializer, 401: RefusalSerializer,
+                   403: RefusalSerializer})
+    def get(self, request):
+        surveys = selectors.survey_list().select_related("created_by").order_by("-created_at", "-id")
+        surveys = list_window(request, surveys, max_limit=1000)
+        return Response(self.SurveySerializer(surveys, many=True, context={"request": request}).data)
 
 
 class _Echo:
