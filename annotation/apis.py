@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,8 @@ from annotation.core.formats import export_coco, export_public_json, parse_frame
 from annotation.core.geometry import PolygonError
 from annotation.core.stats import damage_stats
 from imaging.io import ImageError
-from webapp.api import flat_errors, list_window, require_researcher, validated  # noqa: F401 (re-exported)
+from webapp.api import flat_errors, list_window, validated  # noqa: F401 (re-exported)
+from webapp.permissions import Allowed, can, require
 
 from . import selectors, services
 from .models import BankEntry, Dataset, Polygon, Scan
@@ -32,25 +33,27 @@ def visible_scan_artefacts(request, dataset_id: int):
     """The dataset and the annotations of its scans this user may open (404 when none: an annotator sees only
     the scans assigned to them, researchers and administrators every scan)."""
     dataset = get_object_or_404(Dataset, pk=dataset_id)
-    visible = list(selectors.scan_list_for(user=request.user).filter(dataset=dataset).values_list("pk", flat=True))
-    if not visible:
+    if not can(request.user, "annotation.dataset.view", dataset):
         raise NotFound("No dataset with that id holds a scan you may open.")
+    visible = list(selectors.scan_list_for(user=request.user).filter(dataset=dataset).values_list("pk", flat=True))
     return dataset, selectors.dataset_scan_artefacts(dataset=dataset, scan_ids=visible)
 
 
 def editable_scan(request, scan_id: int) -> Scan:
     scan = get_object_or_404(selectors.scan_list_for(user=request.user), pk=scan_id)
-    if request.method not in ("GET", "HEAD") and not selectors.scan_can_edit(scan=scan, user=request.user):
-        raise PermissionDenied("This scan is not assigned to you.")
+    if request.method not in ("GET", "HEAD"):
+        require(request.user, "annotation.scan.edit", scan)
     return scan
 
 
 class DatasetListApi(APIView):
+    permission_classes = (Allowed("annotation.dataset.create", read="annotation.view"),)
+
     def get(self, request):
-        return Response(DatasetSerializer(list_window(request, selectors.dataset_list()), many=True).data)
+        return Response(DatasetSerializer(list_window(request, selectors.dataset_list(user=request.user)),
+                                          many=True).data)
 
     def post(self, request):
-        require_researcher(request.user)
         data = validated(DatasetSerializer, request.data)
         if Dataset.objects.filter(name=data["name"]).exists():
             raise ValidationError({"detail": f"A dataset named {data['name']!r} exists already."})
@@ -100,7 +103,7 @@ class ScanListApi(APIView):
         return Response(ScanSerializer(list_window(request, qs), many=True).data)
 
     def post(self, request):
-        require_researcher(request.user)
+        require(request.user, "annotation.scan.upload")
         data = validated(ScanCreateSerializer, request.data)
         upload = data.get("image")
         image = None
@@ -183,6 +186,8 @@ class ScanDoneApi(APIView):
 
 
 class BankListApi(APIView):
+    permission_classes = (Allowed("annotation.bank.view"),)
+
     def get(self, request):
         qs = BankEntry.objects.all()
         params = request.query_params

@@ -7,24 +7,18 @@ import numpy as np
 from django.db.models import Count, Q, QuerySet
 
 from annotation.core.types import CLASSES, Artefact, ScanArtefacts
+from webapp.permissions import can, visible
 
 from .models import Assignment, Dataset, Polygon, Scan
 
 
 def scan_list_for(*, user) -> QuerySet[Scan]:
-    """Scans a user may open: annotators their assigned ones, researchers and staff every scan."""
-    from webapp.roles import RESEARCHER, has_role
-
-    qs = Scan.objects.select_related("dataset").annotate(polygon_count=Count("polygons"))
-    if has_role(user, RESEARCHER):
-        return qs
-    return qs.filter(assignments__annotator=user)
+    """Scans a user may open (``webapp.permissions``): annotators their assigned ones, researchers every scan."""
+    return visible(user, "scan", Scan.objects.select_related("dataset").annotate(polygon_count=Count("polygons")))
 
 
 def scan_can_edit(*, scan: Scan, user) -> bool:
-    from webapp.roles import RESEARCHER, has_role
-
-    return has_role(user, RESEARCHER) or scan.assignments.filter(annotator=user).exists()
+    return can(user, "annotation.scan.edit", scan)
 
 
 def scan_progress(*, scan: Scan, user=None) -> dict:
@@ -61,8 +55,10 @@ def assignable_annotators(*, dataset: Dataset) -> QuerySet:
     ).order_by("username")
 
 
-def dataset_list() -> QuerySet[Dataset]:
-    return Dataset.objects.annotate(
+def dataset_list(*, user=None) -> QuerySet[Dataset]:
+    """Every dataset with its counts, or (``user``) those the user may open: an annotator's hold a scan of theirs."""
+    qs = Dataset.objects.all() if user is None else visible(user, "annotation_dataset", Dataset.objects.all())
+    return qs.annotate(
         scan_count=Count("scans", distinct=True),
         polygon_count=Count("scans__polygons", distinct=True),
         done_count=Count("scans__assignments", filter=Q(scans__assignments__done=True), distinct=True),

@@ -4,10 +4,9 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -17,24 +16,24 @@ from annotation.core.plots import statistics_figures
 from annotation.core.stats import damage_stats
 from annotation.core.types import CLASS_COLOURS, CLASSES
 from imaging.io import ImageError
-from webapp.roles import RESEARCHER, has_role
+from webapp.permissions import can, permission_required, require
 
 from . import selectors, services
 from .models import BankEntry, Dataset, Scan
 
 
-@login_required
+@permission_required("annotation.view")
 def index(request):
     scans = selectors.scan_list_for(user=request.user).prefetch_related("assignments__annotator")
     return render(request, "annotation/index.html", {
-        "datasets": selectors.dataset_list(),
+        "datasets": selectors.dataset_list(user=request.user),
         "scans": scans,
-        "is_researcher": has_role(request.user, RESEARCHER),
+        "is_researcher": can(request.user, "annotation.scan.view_all"),
     })
 
 
 @ensure_csrf_cookie
-@login_required
+@permission_required("annotation.view")
 def scan_annotate(request, scan_id: int):
     scan = get_object_or_404(selectors.scan_list_for(user=request.user), pk=scan_id)
     classes = [{"key": c, "label": c.capitalize(), "colour": CLASS_COLOURS[c]} for c in CLASSES]
@@ -48,21 +47,30 @@ def scan_annotate(request, scan_id: int):
     })
 
 
-@login_required
-def dataset_detail(request, dataset_id: int):
+def _open_dataset(request, dataset_id: int):
+    """The dataset and its scans this user may open (404 when none: an annotator sees the scans assigned to them,
+    and the statistics of those only)."""
     dataset = get_object_or_404(Dataset, pk=dataset_id)
-    scans = selectors.scan_list_for(user=request.user).filter(dataset=dataset).prefetch_related(
-        "assignments__annotator")
-    stats = damage_stats(selectors.dataset_scan_artefacts(dataset=dataset), name=dataset.name)
-    return render(request, "annotation/dataset_detail.html", {"dataset": dataset, "scans": scans, "stats": stats,
-                                                               "is_researcher": has_role(request.user, RESEARCHER)})
+    if not can(request.user, "annotation.dataset.view", dataset):
+        raise Http404("No dataset with that id holds a scan you may open.")
+    scans = selectors.scan_list_for(user=request.user).filter(dataset=dataset)
+    return dataset, scans, selectors.dataset_scan_artefacts(dataset=dataset,
+                                                            scan_ids=list(scans.values_list("pk", flat=True)))
 
 
-@login_required
+@permission_required("annotation.view")
+def dataset_detail(request, dataset_id: int):
+    dataset, scans, artefacts = _open_dataset(request, dataset_id)
+    scans = scans.prefetch_related("assignments__annotator")
+    stats = damage_stats(artefacts, name=dataset.name)
+    return render(request, "annotation/dataset_detail.html", {
+        "dataset": dataset, "scans": scans, "stats": stats,
+        "is_researcher": can(request.user, "annotation.scan.assign")})
+
+
+@permission_required("annotation.scan.assign")
 def dataset_assign(request, dataset_id: int):
     """Researchers choose annotators for one or many scans of a dataset, see who holds what and unassign."""
-    if not has_role(request.user, RESEARCHER):
-        raise PermissionDenied("Only researchers and administrators assign scans to annotators.")
     dataset = get_object_or_404(Dataset, pk=dataset_id)
     status = 200
     if request.method == "POST":
@@ -133,10 +141,9 @@ def _assign_post(post, *, dataset: Dataset) -> str:
             "removed (the polygons drawn stay on the scans).")
 
 
-@login_required
+@permission_required("annotation.view")
 def dataset_statistics(request, dataset_id: int):
-    dataset = get_object_or_404(Dataset, pk=dataset_id)
-    scans = selectors.dataset_scan_artefacts(dataset=dataset)
+    dataset, _, scans = _open_dataset(request, dataset_id)
     return render(request, "annotation/dataset_statistics.html", {
         "dataset": dataset,
         "stats": damage_stats(scans, name=dataset.name),
@@ -145,10 +152,9 @@ def dataset_statistics(request, dataset_id: int):
     })
 
 
-@login_required
+@permission_required("annotation.view")
 def scan_upload(request):
-    if not has_role(request.user, RESEARCHER):
-        raise PermissionDenied("Only researchers and administrators upload scans for annotation.")
+    require(request.user, "annotation.scan.upload")
     context = {"film_formats": FILM_FORMATS, "polarities": Scan.Polarity.choices,
                "datasets": Dataset.objects.all()}
     if request.method == "POST":
@@ -175,7 +181,7 @@ def scan_upload(request):
     return render(request, "annotation/upload.html", context)
 
 
-@login_required
+@permission_required("annotation.bank.view")
 def bank(request):
     qs = BankEntry.objects.all()
     cls = request.GET.get("cls", "")

@@ -11,16 +11,16 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evaluation.core.submissions import SubmissionError
 from jobs.serializers import JobSerializer
 from webapp import storage
-from webapp.api import list_window, require_researcher, validated
+from webapp.api import list_window, validated
+from webapp.permissions import Allowed, require, visible
 
 from . import exports, selectors
 from .models import Benchmark, BenchmarkImage, Submission
@@ -42,14 +42,13 @@ def refused(exc: SubmissionError) -> ValidationError:
 
 def ground_truth_response(*, request, benchmark: Benchmark, image: BenchmarkImage, what: str) -> HttpResponse:
     """The expert restoration (``what="file"``), its 8-bit preview (``"display"``) or mask (``"mask"``)."""
-    if not selectors.benchmark_is_organiser(benchmark=benchmark, user=request.user):
-        raise PermissionDenied("Ground truth is for the benchmark's organisers only.")
+    require(request.user, "evaluation.ground_truth.view", benchmark)
     field = {"file": image.restored, "display": image.restored_display, "mask": image.gt_mask}[what]
     return storage.serve(field.name, as_attachment=what != "display", cache="private, no-store")
 
 
 class BenchmarkListApi(APIView):
-    permission_classes = (AllowAny,)
+    permission_classes = (Allowed("evaluation.view"),)
 
     @extend_schema(responses=BenchmarkSerializer(many=True))
     def get(self, request):
@@ -57,7 +56,7 @@ class BenchmarkListApi(APIView):
 
 
 class BenchmarkDetailApi(APIView):
-    permission_classes = (AllowAny,)
+    permission_classes = (Allowed("evaluation.view"),)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, benchmark_id: int):
@@ -70,7 +69,7 @@ class BenchmarkDetailApi(APIView):
 
 
 class LeaderboardApi(APIView):
-    permission_classes = (AllowAny,)
+    permission_classes = (Allowed("evaluation.view"),)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, benchmark_id: int):
@@ -85,7 +84,7 @@ class LeaderboardApi(APIView):
 class ScoresExportApi(APIView):
     """Per-image scores of the leaderboard rows (or ``?submission=<id>``) as ``?as=csv`` or ``?as=json``."""
 
-    permission_classes = (AllowAny,)
+    permission_classes = (Allowed("evaluation.view"),)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request, benchmark_id: int):
@@ -109,7 +108,7 @@ class ScoresExportApi(APIView):
 
 
 class InputDownloadApi(APIView):
-    permission_classes = (AllowAny,)
+    permission_classes = (Allowed("evaluation.view"),)
 
     @extend_schema(responses=OpenApiTypes.BINARY)
     def get(self, request, benchmark_id: int, name: str):
@@ -118,6 +117,8 @@ class InputDownloadApi(APIView):
 
 
 class GroundTruthDownloadApi(APIView):
+    permission_classes = (Allowed("evaluation.view"),)  # then the benchmark's organisers only
+
     @extend_schema(responses=OpenApiTypes.BINARY)
     def get(self, request, benchmark_id: int, name: str):
         image = get_object_or_404(BenchmarkImage.objects.select_related("benchmark"), benchmark_id=benchmark_id,
@@ -127,22 +128,18 @@ class GroundTruthDownloadApi(APIView):
 
 
 class SubmissionListApi(APIView):
-    permission_classes = (IsAuthenticatedOrReadOnly,)
+    permission_classes = (Allowed("evaluation.submission.create", read="evaluation.view"),)
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
     @extend_schema(responses=SubmissionSerializer(many=True))
     def get(self, request, benchmark_id: int):
         benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
-        qs = benchmark.submissions.select_related("benchmark", "submitted_by").prefetch_related("images")
-        if request.user.is_authenticated:
-            qs = qs.exclude(state=Submission.State.DRAFT) | qs.filter(submitted_by=request.user)
-        else:
-            qs = qs.exclude(state=Submission.State.DRAFT)
+        qs = visible(request.user, "submission",
+                     benchmark.submissions.select_related("benchmark", "submitted_by").prefetch_related("images"))
         return Response(SubmissionSerializer(list_window(request, qs.order_by("-created_at")), many=True).data)
 
     @extend_schema(request=SubmissionCreateSerializer, responses={201: SubmissionSerializer, 202: SubmissionSerializer})
     def post(self, request, benchmark_id: int):
-        require_researcher(request.user)
         benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
         data = validated(SubmissionCreateSerializer, request.data)
         try:
@@ -161,25 +158,22 @@ class SubmissionListApi(APIView):
 
 def own_submission(request, submission_id: int) -> Submission:
     submission = get_object_or_404(Submission.objects.select_related("benchmark"), pk=submission_id)
-    if submission.submitted_by_id != request.user.pk and not request.user.is_staff:
-        raise PermissionDenied("This is not your submission.")
+    require(request.user, "evaluation.submission.edit", submission)
     return submission
 
 
 class SubmissionDetailApi(APIView):
-    permission_classes = (IsAuthenticatedOrReadOnly,)
+    permission_classes = (Allowed("account", read="evaluation.view"),)  # delete: then the rule
     serializer_class = SubmissionSerializer
 
     def get(self, request, submission_id: int):
         submission = get_object_or_404(Submission, pk=submission_id)
-        if submission.state == Submission.State.DRAFT and submission.submitted_by_id != request.user.pk:
-            raise PermissionDenied("Drafts are seen by their submitter only.")
+        require(request.user, "evaluation.submission.view", submission)
         return Response(SubmissionSerializer(submission).data)
 
     def delete(self, request, submission_id: int):
-        submission = own_submission(request, submission_id)
-        if submission.state != Submission.State.DRAFT and not request.user.is_staff:
-            raise PermissionDenied("Only drafts can be withdrawn; ask an administrator to remove a scored row.")
+        submission = get_object_or_404(Submission.objects.select_related("benchmark"), pk=submission_id)
+        require(request.user, "evaluation.submission.withdraw", submission)
         submissions.submission_delete(submission=submission)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -220,6 +214,8 @@ class SubmissionFinaliseApi(APIView):
 
 
 class BaselinesApi(APIView):
+    permission_classes = (Allowed("evaluation.baselines.run", read="evaluation.view"),)
+
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, benchmark_id: int):
         benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
@@ -228,7 +224,6 @@ class BaselinesApi(APIView):
     @extend_schema(request={"application/json": {"type": "object", "properties": {
         "methods": {"type": "array", "items": {"type": "string"}}}}}, responses={202: JobSerializer})
     def post(self, request, benchmark_id: int):
-        require_researcher(request.user)
         benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
         methods = request.data.get("methods") or None
         if methods is not None and not (isinstance(methods, list) and all(isinstance(m, str) for m in methods)):

@@ -30,14 +30,11 @@ def benchmark_list() -> QuerySet[Benchmark]:
 
 
 def benchmark_is_organiser(*, benchmark: Benchmark, user) -> bool:
-    """Administrators, the benchmark's creator and its listed organisers may see its ground truth."""
-    from webapp.roles import ADMINISTRATOR, has_role
+    """Administrators, the benchmark's creator and its listed organisers may see its ground truth
+    (``webapp.permissions``, ``evaluation.ground_truth.view``)."""
+    from webapp.permissions import can
 
-    if not user.is_authenticated:
-        return False
-    if has_role(user, ADMINISTRATOR) or benchmark.created_by_id == user.pk:
-        return True
-    return benchmark.organisers.filter(pk=user.pk).exists()
+    return can(user, "evaluation.ground_truth.view", benchmark)
 
 
 def _row_key(submission: Submission) -> tuple:

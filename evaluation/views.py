@@ -6,15 +6,13 @@ ground truth is served to the benchmark's organisers only.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from evaluation.core.ranking import RESTORATION_METRICS, SEGMENTATION_METRICS
 from evaluation.core.scoring import DEFAULT_DAMAGE_THRESHOLD, DEFAULT_DILATION
 from evaluation.core.submissions import SubmissionError
-from webapp.roles import RESEARCHER, has_role
+from webapp.permissions import can, permission_required, require
 
 from . import figures, selectors
 from .apis import ground_truth_response
@@ -22,24 +20,18 @@ from .models import Benchmark, BenchmarkImage, Submission
 from .services import baselines, benchmarks, submissions
 
 
-def _require_researcher(user) -> None:
-    if not has_role(user, RESEARCHER):
-        raise PermissionDenied("Only researchers and administrators may do this.")
-
-
 def index(request):
     benchmarks = list(selectors.benchmark_list())
     return render(request, "evaluation/index.html", {
         "benchmarks": benchmarks, "baseline_jobs": selectors.baseline_jobs(benchmarks=benchmarks),
-        "is_researcher": has_role(request.user, RESEARCHER),
+        "is_researcher": can(request.user, "evaluation.benchmark.import"),
         "default_threshold": DEFAULT_DAMAGE_THRESHOLD, "default_dilation": DEFAULT_DILATION,
     })
 
 
-@login_required
+@permission_required("evaluation.benchmark.import")
 @require_POST
 def benchmark_import(request):
-    _require_researcher(request.user)
     upload = request.FILES.get("archive")
     try:
         if upload is None:
@@ -71,16 +63,15 @@ def benchmark_detail(request, benchmark_id: int):
         "figures": figures.leaderboard_figures(board=board, segmentation=segmentation, per_image=per_image),
         "box_keys": [f"box_{m.key}" for m in board["metrics"]] + (["box_emd"] if segmentation["rows"] else []),
         "images": benchmark.images.all(), "methods": baselines.baseline_methods(), "mine": mine,
-        "is_researcher": has_role(request.user, RESEARCHER),
+        "is_researcher": can(request.user, "evaluation.submission.create"),
         "organiser": selectors.benchmark_is_organiser(benchmark=benchmark, user=request.user),
         "masks_choices": Submission.Masks.choices,
     })
 
 
-@login_required
+@permission_required("evaluation.submission.create")
 @require_POST
 def submission_create(request, benchmark_id: int):
-    _require_researcher(request.user)
     benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
     try:
         if "archive" not in request.FILES:
@@ -104,14 +95,13 @@ def submission_create(request, benchmark_id: int):
 def submission_detail(request, submission_id: int):
     submission = get_object_or_404(Submission.objects.select_related("benchmark", "job", "submitted_by"),
                                    pk=submission_id)
-    if submission.state == Submission.State.DRAFT and submission.submitted_by_id != request.user.pk:
-        raise PermissionDenied("Drafts are seen by their submitter only.")
+    require(request.user, "evaluation.submission.view", submission)
     rows = selectors.per_image_rows(benchmark=submission.benchmark, submission=submission)
     summary = submission.scores.filter(image__isnull=True).first()
     return render(request, "evaluation/submission.html", {
         "submission": submission, "rows": rows, "summary": summary,
         "metrics": RESTORATION_METRICS + (SEGMENTATION_METRICS if any("iou" in r for r in rows) else ()),
-        "watch": bool(submission.job) and (request.user == submission.job.owner or request.user.is_staff),
+        "watch": bool(submission.job) and can(request.user, "jobs.view", submission.job),
     })
 
 
@@ -126,16 +116,14 @@ def ground_truth(request, benchmark_id: int, name: str):
     """The expert restoration (``?display=1``: its 8-bit preview; ``?mask=1``: the mask), organisers only."""
     image = get_object_or_404(BenchmarkImage.objects.select_related("benchmark"), benchmark_id=benchmark_id,
                               name=name)
-    if not selectors.benchmark_is_organiser(benchmark=image.benchmark, user=request.user):
-        raise PermissionDenied("Ground truth is for the benchmark's organisers only.")
+    require(request.user, "evaluation.ground_truth.view", image.benchmark)
     what = "display" if request.GET.get("display") else "mask" if request.GET.get("mask") else "file"
     return ground_truth_response(request=request, benchmark=image.benchmark, image=image, what=what)
 
 
-@login_required
+@permission_required("evaluation.baselines.run")
 @require_POST
 def baselines_start(request, benchmark_id: int):
-    _require_researcher(request.user)
     benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
     job = baselines.baselines_enqueue(benchmark=benchmark, user=request.user)
     messages.success(request, f"Computing the baseline rows: follow job {job.pk}.")

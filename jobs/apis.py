@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.api import StrictSerializer, list_window
+from webapp.permissions import Allowed
 
 from . import services
 from .selectors import job_list_visible
@@ -14,12 +15,16 @@ from .serializers import JobSerializer
 
 
 class JobListApi(APIView):
+    permission_classes = (Allowed("jobs.list"),)
+
     def get(self, request):
         qs = list_window(request, job_list_visible(user=request.user), default_limit=200)
         return Response(JobSerializer(qs, many=True).data)
 
 
 class JobDetailApi(APIView):
+    permission_classes = (Allowed("jobs.list"),)
+
     def get(self, request, job_id: int):
         job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
         return Response(JobSerializer(job).data)
@@ -27,6 +32,8 @@ class JobDetailApi(APIView):
 
 class JobCancelApi(APIView):
     """Cancel a job: a pending one at once; a running one stops at its next step (``cancel_requested``)."""
+
+    permission_classes = (Allowed("jobs.list"),)
 
     def post(self, request, job_id: int):
         job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
@@ -36,6 +43,8 @@ class JobCancelApi(APIView):
 
 class JobRetryApi(APIView):
     """Start a failed, cancelled or interrupted job again (409 for a job in another state)."""
+
+    permission_classes = (Allowed("jobs.list"),)
 
     def post(self, request, job_id: int):
         job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
@@ -47,6 +56,8 @@ class JobRetryApi(APIView):
 
 
 class DiagnosticJobApi(APIView):
+    permission_classes = (Allowed("jobs.diagnostic"),)
+
     class InputSerializer(StrictSerializer):
         steps = serializers.IntegerField(min_value=1, max_value=1000, default=5)
         queue = serializers.ChoiceField(choices=["cpu", "gpu"], default="cpu")

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from webapp.permissions import visible
+
 from .models import Job
 
 
 def job_list_visible(*, user) -> QuerySet[Job]:
-    """Staff see every job; others see their own."""
-    qs = Job.objects.select_related("owner")
-    if user.is_staff:
-        return qs
-    return qs.filter(owner=user)
+    """Jobs a user may see (``webapp.permissions``): their own; administrators every one."""
+    return visible(user, "job", Job.objects.select_related("owner"))

@@ -1,20 +1,21 @@
 """Pages of jobs: the list, one job followed live, and its cancel and retry buttons."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from webapp.permissions import permission_required
 
 from . import presentation, services
 from .selectors import job_list_visible
 
 
-@login_required
+@permission_required("jobs.list")
 def job_list(request):
     return render(request, "jobs/list.html", {"jobs": job_list_visible(user=request.user)[:100]})
 
 
-@login_required
+@permission_required("jobs.list")
 def job_detail(request, job_id: int):
     job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
     return render(request, "jobs/detail.html", {"job": job, "can_retry": presentation.can_retry(job)})
@@ -29,7 +30,7 @@ def _back(request, job):
     return redirect("jobs:detail", job_id=job.pk)
 
 
-@login_required
+@permission_required("jobs.list")
 @require_POST
 def job_cancel(request, job_id: int):
     job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
@@ -39,7 +40,7 @@ def job_cancel(request, job_id: int):
     return _back(request, job)
 
 
-@login_required
+@permission_required("jobs.list")
 @require_POST
 def job_retry(request, job_id: int):
     job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)

@@ -15,6 +15,7 @@ from imaging.io import ImageError
 from jobs.serializers import JobSerializer
 from restoration.core.methods import MethodError
 from webapp.api import StrictSerializer, list_window, validated
+from webapp.permissions import Allowed
 
 from . import services
 from .models import Restoration
@@ -35,11 +36,14 @@ def restoration_body(record: Restoration) -> dict:
 
 
 class MethodListApi(APIView):
+    permission_classes = (Allowed("restoration.create"),)
+
     def get(self, request):
         return Response(services.methods_describe())
 
 
 class RestorationListApi(APIView):
+    permission_classes = (Allowed("restoration.create"),)
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
     class InputSerializer(StrictSerializer):
@@ -71,6 +75,8 @@ class RestorationListApi(APIView):
 
 
 class RestorationDetailApi(APIView):
+    permission_classes = (Allowed("restoration.create"),)
+
     def get(self, request, restoration_id: int):
         return Response(restoration_body(get_object_or_404(restoration_list_for(user=request.user),
                                                            pk=restoration_id)))

@@ -1,9 +1,10 @@
 from django.db.models import QuerySet
 
+from webapp.permissions import visible
+
 from .models import Restoration
 
 
 def restoration_list_for(*, user) -> QuerySet[Restoration]:
-    """Staff see every restoration; others their own."""
-    qs = Restoration.objects.select_related("job", "owner")
-    return qs if user.is_staff else qs.filter(owner=user)
+    """Restorations a user may see (``webapp.permissions``): their own; administrators every one."""
+    return visible(user, "restoration", Restoration.objects.select_related("job", "owner"))

@@ -5,7 +5,6 @@ import json
 from pathlib import Path, PurePosixPath
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,12 +13,13 @@ from imaging.io import ImageError
 from restoration.core.methods import DEFAULT_METHOD, MethodError
 from webapp import storage
 from webapp.paths import server_folder
+from webapp.permissions import can, permission_required
 
 from . import services
 from .selectors import restoration_list_for
 
 
-@login_required
+@permission_required("restoration.create")
 def index(request):
     context = {"methods": services.methods_describe(), "default_method": DEFAULT_METHOD,
                "restorations": restoration_list_for(user=request.user)[:50]}
@@ -44,7 +44,7 @@ def index(request):
     return render(request, "restoration/index.html", context)
 
 
-@login_required
+@permission_required("restoration.create")
 def detail(request, restoration_id: int):
     record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
     fraction = (record.info or {}).get("damaged_fraction")
@@ -56,7 +56,7 @@ def detail(request, restoration_id: int):
     })
 
 
-@login_required
+@permission_required("restoration.create")
 def download(request, restoration_id: int, what: str):
     record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
     field = {"input": record.input, "restored": record.output, "mask": record.mask}.get(what)
@@ -78,7 +78,7 @@ def _viewer_relative(record, name: str) -> str:
     return str(PurePosixPath(name).relative_to(_viewer_base(record)))
 
 
-@login_required
+@permission_required("restoration.create")
 def viewer(request, restoration_id: int, name: str):
     """A file of a restoration's before/after/mask pyramids, for the one who may see the restoration."""
     record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
@@ -89,14 +89,12 @@ def viewer(request, restoration_id: int, name: str):
     return storage.serve(str(base / name))
 
 
-@login_required
+@permission_required("restoration.create")
 def models(request):
-    from webapp.roles import RESEARCHER, has_role
-
     from .models import TrainedModel
 
     if request.method == "POST":
-        if not has_role(request.user, RESEARCHER):
+        if not can(request.user, "restoration.train"):
             messages.error(request, "Only researchers train models.")
         else:
             try:

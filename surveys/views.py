@@ -1,39 +1,26 @@
 """Pages of the surveys app: researchers design, build, publish and read surveys; participants take them."""
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from webapp.roles import RESEARCHER, has_role
+from webapp.permissions import can, permission_required
 
 from . import selectors, services
 from .forms import FamiliarityForm, SurveyForm
 from .models import Pair, Participant, Survey
 
-
-def researcher_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not has_role(request.user, RESEARCHER):
-            raise PermissionDenied("Only researchers and administrators design and read surveys.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+researcher_required = permission_required("surveys.manage")
 
 
 # ---------------------------------------------------------------- researchers
 
-@login_required
+@permission_required("surveys.view")
 def index(request):
-    is_researcher = has_role(request.user, RESEARCHER)
+    is_researcher = can(request.user, "surveys.manage")
     surveys = selectors.survey_list() if is_researcher else Survey.objects.none()
     return render(request, "surveys/index.html", {"surveys": surveys, "is_researcher": is_researcher})
 
@@ -116,11 +103,16 @@ def _session_key(survey: Survey) -> str:
     return f"survey-participant-{survey.pk}"
 
 
+def _link_leads_nowhere(request, *, unknown: bool):
+    """A participant's link that opens no survey: its 404 in the participants' layout (no site navigation)."""
+    return render(request, "surveys/take_missing.html", {"unknown": unknown}, status=404)
+
+
 def take(request, token):
     """The public link: consent, then a participant with a balanced plan (one per browser session)."""
-    survey = get_object_or_404(Survey, token=token)
-    if survey.state not in (Survey.State.PUBLISHED, Survey.State.CLOSED):
-        raise Http404("This survey is not published.")
+    survey = Survey.objects.filter(token=token).first()
+    if survey is None or survey.state not in (Survey.State.PUBLISHED, Survey.State.CLOSED):
+        return _link_leads_nowhere(request, unknown=survey is None)
     known = request.session.get(_session_key(survey))
     if known and Participant.objects.filter(token=known, survey=survey).exists():
         return redirect("surveys:participant", token=known)
@@ -147,10 +139,10 @@ def take(request, token):
 
 def participant(request, token):
     """Where a participant is: familiarity question, current trial, or thank-you page (a reload resumes)."""
-    who = get_object_or_404(Participant.objects.select_related("survey"), token=token)
+    who = Participant.objects.select_related("survey").filter(token=token).first()
+    if who is None or who.survey.state not in (Survey.State.PUBLISHED, Survey.State.CLOSED):
+        return _link_leads_nowhere(request, unknown=who is None)
     survey = who.survey
-    if survey.state not in (Survey.State.PUBLISHED, Survey.State.CLOSED):
-        raise Http404("This survey is not published.")
     if who.finished_at:
         return render(request, "surveys/take_done.html", {"survey": survey, "participant": who})
     if not survey.is_open:

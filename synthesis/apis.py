@@ -10,8 +10,9 @@ from rest_framework.views import APIView
 
 from annotation.models import Dataset
 from jobs.serializers import JobSerializer
-from webapp.api import StrictSerializer, list_window, require_researcher, validated
+from webapp.api import StrictSerializer, list_window, validated
 from webapp.paths import server_folder
+from webapp.permissions import Allowed
 
 from . import services
 from .models import DamageModel, SyntheticDataset
@@ -27,6 +28,8 @@ class DamageModelSerializer(serializers.ModelSerializer):
 
 
 class DamageModelListApi(APIView):
+    permission_classes = (Allowed("synthesis.view"),)
+
     def get(self, request):
         qs = DamageModel.objects.select_related("dataset").defer("params")
         return Response([{"id": m.id, "name": m.name, "version": m.version,
@@ -35,18 +38,21 @@ class DamageModelListApi(APIView):
 
 
 class DamageModelDetailApi(APIView):
+    permission_classes = (Allowed("synthesis.view"),)
+
     def get(self, request, model_id: int):
         return Response(DamageModelSerializer(get_object_or_404(DamageModel, pk=model_id)).data)
 
 
 class DamageModelFitApi(APIView):
+    permission_classes = (Allowed("synthesis.model.fit"),)
+
     class InputSerializer(StrictSerializer):
         dataset = serializers.CharField()
         name = serializers.CharField(max_length=200)
         scans = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
     def post(self, request):
-        require_researcher(request.user)
         data = validated(self.InputSerializer, request.data)
         dataset = Dataset.objects.filter(name=data["dataset"]).first()
         if dataset is None:
@@ -57,6 +63,8 @@ class DamageModelFitApi(APIView):
 
 
 class PreviewCreateApi(APIView):
+    permission_classes = (Allowed("synthesis.preview.create"),)
+
     class InputSerializer(StrictSerializer):
         width = serializers.IntegerField(min_value=16, max_value=20000, default=1024)
         height = serializers.IntegerField(min_value=16, max_value=20000, default=704)
@@ -65,7 +73,6 @@ class PreviewCreateApi(APIView):
         image = serializers.FileField(required=False)
 
     def post(self, request, model_id: int):
-        require_researcher(request.user)
         record = get_object_or_404(DamageModel, pk=model_id)
         data = validated(self.InputSerializer, request.data)
         try:
@@ -79,6 +86,7 @@ class PreviewCreateApi(APIView):
 
 
 class SyntheticDatasetCreateApi(APIView):
+    permission_classes = (Allowed("synthesis.dataset.create", read="synthesis.view"),)
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
     class InputSerializer(StrictSerializer):
@@ -103,7 +111,6 @@ class SyntheticDatasetCreateApi(APIView):
                          for d in list_window(request, SyntheticDataset.objects.order_by("pk"))])
 
     def post(self, request):
-        require_researcher(request.user)
         data = validated(self.InputSerializer, request.data)
         record = get_object_or_404(DamageModel, pk=data["model"])
         options = {"grain": data["grain"], "damage_level": data["damage_level"],

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -14,15 +12,10 @@ from imaging.archives import stream_zip
 from imaging.io import ImageError
 from jobs.presentation import can_retry
 from webapp.paths import server_folder
-from webapp.roles import RESEARCHER, has_role
+from webapp.permissions import can, permission_required
 
 from . import figures, selectors, services
 from .models import DamageModel, OverlayPreview, SyntheticDataset
-
-
-def _require_researcher(user) -> None:
-    if not has_role(user, RESEARCHER):
-        raise PermissionDenied("Only researchers and administrators may do this.")
 
 
 def _index_context(request) -> dict:
@@ -30,19 +23,18 @@ def _index_context(request) -> dict:
         "models": DamageModel.objects.select_related("dataset"),
         "datasets": Dataset.objects.all(),
         "builds": SyntheticDataset.objects.select_related("damage_model", "job")[:50],
-        "is_researcher": has_role(request.user, RESEARCHER),
+        "is_researcher": can(request.user, "synthesis.dataset.create"),
         "form": {"seed": 0, "grain": "on", "damage_level": 1.0},
     }
 
 
-@login_required
+@permission_required("synthesis.view")
 def index(request):
     return render(request, "synthesis/index.html", _index_context(request))
 
 
-@login_required
+@permission_required("synthesis.model.fit")
 def model_fit(request):
-    _require_researcher(request.user)
     if request.method != "POST":
         return redirect("synthesis:index")
     dataset = Dataset.objects.filter(pk=request.POST.get("dataset")).first()
@@ -55,7 +47,7 @@ def model_fit(request):
     return redirect("jobs:detail", job_id=job.pk)
 
 
-@login_required
+@permission_required("synthesis.view")
 def model_detail(request, model_id: int):
     record = get_object_or_404(DamageModel.objects.select_related("dataset"), pk=model_id)
     return render(request, "synthesis/model_detail.html", {
@@ -68,7 +60,7 @@ def model_detail(request, model_id: int):
     })
 
 
-@login_required
+@permission_required("synthesis.view")
 def model_compare(request):
     a = get_object_or_404(DamageModel, pk=request.GET.get("a"))
     b = get_object_or_404(DamageModel, pk=request.GET.get("b"))
@@ -80,9 +72,8 @@ def model_compare(request):
     })
 
 
-@login_required
+@permission_required("synthesis.preview.create")
 def preview_create(request, model_id: int):
-    _require_researcher(request.user)
     record = get_object_or_404(DamageModel, pk=model_id)
     if request.method != "POST":
         return redirect("synthesis:model", model_id=record.pk)
@@ -97,7 +88,7 @@ def preview_create(request, model_id: int):
     return redirect("synthesis:preview", preview_id=preview.pk)
 
 
-@login_required
+@permission_required("synthesis.view")
 def preview_detail(request, preview_id: int):
     preview = get_object_or_404(OverlayPreview.objects.select_related("damage_model", "job"), pk=preview_id)
     return render(request, "synthesis/preview.html", {"preview": preview, "urls": services.preview_urls(preview)})
@@ -131,9 +122,8 @@ def _int(post, key: str, label: str, default: int | None) -> int | None:
         raise ValueError(f"{label} must be a whole number, got {text!r}.") from None
 
 
-@login_required
+@permission_required("synthesis.dataset.create")
 def dataset_create(request):
-    _require_researcher(request.user)
     if request.method != "POST":
         return redirect("synthesis:index")
     record = DamageModel.objects.filter(pk=request.POST.get("model")).first()
@@ -155,22 +145,20 @@ def dataset_create(request):
     return redirect("synthesis:dataset", dataset_id=dataset.pk)
 
 
-@login_required
+@permission_required("synthesis.view")
 def dataset_detail(request, dataset_id: int):
     dataset = get_object_or_404(SyntheticDataset.objects.select_related("damage_model", "job"), pk=dataset_id)
     return render(request, "synthesis/dataset.html", {
         "dataset": dataset, "samples": selectors.dataset_samples(dataset=dataset),
-        "is_researcher": has_role(request.user, RESEARCHER),
+        "is_researcher": can(request.user, "synthesis.dataset.folder"),
         "complete": bool(dataset.summary.get("complete")),
-        "can_retry": bool(dataset.job) and can_retry(dataset.job)
-        and (request.user.is_staff or dataset.job.owner_id == request.user.pk),
+        "can_retry": bool(dataset.job) and can_retry(dataset.job) and can(request.user, "jobs.control", dataset.job),
     })
 
 
-@login_required
+@permission_required("synthesis.dataset.delete")
 @require_POST
 def dataset_delete(request, dataset_id: int):
-    _require_researcher(request.user)
     dataset = get_object_or_404(SyntheticDataset.objects.select_related("job"), pk=dataset_id)
     try:
         services.synthetic_dataset_delete(dataset=dataset)
@@ -187,9 +175,8 @@ def _zip_response(files, filename: str) -> StreamingHttpResponse:
     return response
 
 
-@login_required
+@permission_required("synthesis.dataset.download")
 def dataset_download(request, dataset_id: int):
-    _require_researcher(request.user)
     dataset = get_object_or_404(SyntheticDataset, pk=dataset_id)
     try:
         files = services.synthetic_dataset_files(dataset)
@@ -199,7 +186,7 @@ def dataset_download(request, dataset_id: int):
     return _zip_response(files, f"{dataset.name}.zip")
 
 
-@login_required
+@permission_required("synthesis.view")
 def preview_download(request, preview_id: int):
     preview = get_object_or_404(OverlayPreview, pk=preview_id)
     try:

@@ -1,10 +1,17 @@
-"""Small helpers shared by the apps' REST APIs: one error shape, ``{"detail": "..."}``."""
+"""Small helpers shared by the apps' REST APIs: one error shape, ``{"detail": "...", "code": "..."}``.
+
+Every API error answers a JSON object whose ``detail`` is one readable sentence, with a machine ``code``
+(``invalid``, ``not_authenticated``, ``permission_denied``, ``not_found``, ``method_not_allowed``, ``throttled``,
+``parse_error``... or an app's own, such as the surveys' ``closed``); a few add fields of their own beside them (a
+refused submission's ``errors``). ``exception_handler`` makes that shape for every DRF error.
+"""
 from __future__ import annotations
 
-from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied, ValidationError
-
-from .roles import RESEARCHER, has_role
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def flat_errors(errors) -> str:
@@ -26,8 +33,47 @@ def validated(serializer_class, data, **kwargs):
 
 
 def require_researcher(user) -> None:
-    if not has_role(user, RESEARCHER):
-        raise PermissionDenied("Only researchers and administrators may do this.")
+    """``webapp.permissions.require(user, "researcher")`` (kept for callers written before that module)."""
+    from .permissions import require
+
+    require(user, "researcher")
+
+
+def _code(exc) -> str:
+    codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+    if isinstance(codes, str):
+        return codes
+    return getattr(exc, "default_code", "error")
+
+
+def exception_handler(exc, context):
+    """DRF's handler, then the one shape: ``{"detail": sentence, "code": code, ...}`` (``EXCEPTION_HANDLER``).
+
+    A refusal of someone not logged in (a view's ``PermissionDenied`` included) asks them to authenticate: HTTP 401
+    with ``WWW-Authenticate``, as DRF does for its own permission checks.
+    """
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    request, view = context.get("request"), context.get("view")
+    if (isinstance(exc, exceptions.PermissionDenied) and request is not None and view is not None
+            and not getattr(request.user, "is_authenticated", False)):
+        header = view.get_authenticate_header(request)
+        if header:
+            exc = exceptions.NotAuthenticated(f"{exc.detail} Authentication credentials were not provided.")
+            exc.auth_header = header
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, dict) and "detail" in data:
+        body = {**data, "detail": flat_errors(data["detail"])}
+    else:  # a ValidationError of fields, or of a list of sentences
+        body = {"detail": flat_errors(data)}
+    body.setdefault("code", _code(exc))
+    response.data = body
+    return response
 
 
 #: Fields a browser form may add to any body; never an unknown field.

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
 log = logging.getLogger(__name__)
 
 TITLES = {403: "You may not see this page", 404: "Page not found", 500: "Something went wrong"}
+CODES = {403: "permission_denied", 404: "not_found", 500: "server_error"}  # as webapp.api's
 FALLBACK_500 = ("<!doctype html><title>Server error · Film artefact lab</title><h1>Something went wrong</h1>"
                 "<p>The error has been logged. <a href=\"/\">Back to the home page</a>.</p>")
 
@@ -32,13 +34,17 @@ def _user_message(exception) -> str:
 
 def _render(request, status: int, message: str) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"detail": message or TITLES[status]}, status=status)
+        return JsonResponse({"detail": message or TITLES[status], "code": CODES[status]}, status=status)
     html = loader.render_to_string(f"errors/{status}.html", {"title": TITLES[status], "message": message,
                                                              "status": status}, request=request)
     return HttpResponse(html, status=status)
 
 
 def permission_denied(request, exception=None):
+    """The 403 page; someone not logged in is sent to log in first (an API caller gets 401 from DRF)."""
+    user = getattr(request, "user", None)
+    if not _is_api(request) and user is not None and not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     return _render(request, 403, _user_message(exception))
 
 

@@ -122,7 +122,7 @@ RULES: dict[str, Rule] = {
     "annotation.scan.upload": Rule(_researcher, "Only researchers and administrators upload scans for annotation."),
     "annotation.scan.assign": Rule(_researcher, "Only researchers and administrators assign scans to annotators."),
     "annotation.scan.view_all": Rule(_researcher, "Annotators see the scans assigned to them."),
-    "annotation.bank.view": Rule(_signed_in, "Log in to see the artefact bank."),
+    "annotation.bank.view": Rule(_researcher, "Only researchers and administrators see the artefact bank."),
     # synthesis
     "synthesis.view": Rule(_signed_in, "Log in to see the damage models."),
     "synthesis.model.fit": Rule(_researcher, RESEARCHERS),

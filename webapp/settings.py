@@ -196,10 +196,12 @@ if os.environ.get("PROXY_SSL_HEADER"):
 
 # --- REST API ------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its challenge (``WWW-Authenticate: Token``) makes an unauthenticated call a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "EXCEPTION_HANDLER": "webapp.api.exception_handler",  # one error shape: {"detail": ..., "code": ...}
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

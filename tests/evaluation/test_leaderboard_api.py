@@ -10,6 +10,7 @@ from django.urls import reverse
 from evaluation.models import Submission, SubmissionImage
 from jobs.models import Job
 from tests.evaluation.leaderboard_support import SHAPE, png, restorations, upload, zip_bytes
+from tests.support import download, site_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
@@ -159,7 +160,8 @@ def test_bad_metadata_is_refused(researcher, bench, fields, words):
 
 def test_only_researchers_submit(client, users, bench):
     archive = zip_bytes(restorations(bench.pairs))
-    assert submit(client, bench, archive).status_code == 403  # anonymous: no session, no credentials
+    r = submit(client, bench, archive)  # anonymous: no session, no credentials: asked to authenticate
+    assert r.status_code == 401 and r["WWW-Authenticate"] == "Token"
     client.force_login(users["annotator"])
     r = submit(client, bench, archive)
     assert r.status_code == 403 and "researchers" in r.json()["detail"]
@@ -214,14 +216,13 @@ def test_ground_truth_only_for_organisers_inputs_for_everyone(client, users, ben
     gt_page = reverse("evaluation:ground-truth", args=[bench.pk, "a"])
     input_api = reverse("evaluation-api-input", args=[bench.pk, "a"])
     # anyone, even without an account, downloads the inputs
-    r = client.get(input_api)
-    assert r.status_code == 200 and b"".join(r.streaming_content) == image.damaged.open("rb").read()
-    assert client.get("/" + image.damaged.url.lstrip("/")).status_code == 200
-    # but not the ground truth, by any path
-    assert client.get(gt_api).status_code == 403
-    assert client.get(gt_page).status_code == 403
+    assert download(client, input_api).content == image.damaged.open("rb").read()
+    assert client.get(site_path(image.damaged.name)).status_code == 200
+    # but not the ground truth, by any path (the API asks to authenticate, the page to log in)
+    assert client.get(gt_api).status_code == 401
+    assert client.get(gt_page)["Location"].startswith("/accounts/login/")
     for field in (image.restored, image.gt_mask, image.restored_display):
-        assert client.get("/" + field.url.lstrip("/")).status_code == 404
+        assert client.get(site_path(field.name)).status_code == 404
     # a submitter (researcher) is refused too
     client.force_login(users["researcher"])
     assert submit(client, bench, zip_bytes(restorations(bench.pairs))).status_code == 202
@@ -231,11 +232,11 @@ def test_ground_truth_only_for_organisers_inputs_for_everyone(client, users, ben
     assert '"ground-truth"' not in client.get(reverse("evaluation:image", args=[bench.pk, "a"])).content.decode()
     # organisers get it: the creator (admin here), and a researcher listed as organiser
     client.force_login(users["admin"])
-    r = client.get(gt_api)
-    assert r.status_code == 200 and b"".join(r.streaming_content) == image.restored.open("rb").read()
+    r = download(client, gt_api)
+    assert r.status == 200 and r.content == image.restored.open("rb").read()
     bench.organisers.add(users["researcher"])
     client.force_login(users["researcher"])
-    assert client.get(gt_page + "?mask=1").status_code == 200
+    assert download(client, gt_page + "?mask=1").status == 200
 
 
 def test_reads_are_public(client, bench):

@@ -165,7 +165,7 @@ def test_csv_and_results_are_for_researchers(client, survey, users):
         post(client, answer_body(participant, position, "left", response_ms=700))
     csv_url = reverse("surveys-api-responses-csv", args=[survey.pk])
     client.logout()
-    assert client.get(csv_url).status_code == 403
+    assert client.get(csv_url).status_code == 401
     client.force_login(users["annotator"])
     assert client.get(csv_url).status_code == 403
     assert client.get(reverse("surveys:results", args=[survey.pk])).status_code == 403

@@ -15,15 +15,13 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from imaging.io import encode_image
-from tests.evaluation.leaderboard_support import write_pairs
+from tests.webapp.world import World, base_world
 
 pytestmark = pytest.mark.django_db
 
@@ -92,40 +90,10 @@ def upload(name: str, data: bytes) -> SimpleUploadedFile:
 # ----------------------------------------------------------------------------- the world
 
 
-@dataclass
-class World:
-    clients: dict[str, APIClient]
-    scan: Any
-    polygon: Any
-    benchmark: Any
-    draft: Any
-    model: Any
-
-
 @pytest.fixture
 def world(users, settings, tmp_path):
-    from annotation import services as annotation_services
-    from evaluation.services.benchmarks import benchmark_import
-    from evaluation.services.submissions import submission_create
-    from synthesis.models import DamageModel
-
     settings.MEDIA_ROOT = tmp_path / "media"
-    dataset = annotation_services.dataset_get_or_create(name="catalogue", user=users["researcher"])
-    scan = annotation_services.scan_create(dataset=dataset, name="frame", width=4000, height=3000, build_tiles=False)
-    annotation_services.scan_assign(scan=scan, annotator=users["annotator"])
-    polygon = annotation_services.polygon_create(scan=scan, cls="dust", points=[[10, 10], [30, 10], [20, 30]],
-                                                 author=users["annotator"])
-    write_pairs(tmp_path / "bench")
-    benchmark = benchmark_import(directory=tmp_path / "bench", name="catalogue", user=users["admin"])
-    draft = submission_create(benchmark=benchmark, user=users["researcher"], method_name="drafty")
-    model = DamageModel.objects.create(name="catalogue-model", version=1, params={})
-    clients = {}
-    for role in ("researcher", "annotator", "annotator2", "admin"):
-        c = APIClient()
-        c.force_authenticate(users[role])
-        clients[role] = c
-    clients["anonymous"] = APIClient()
-    return World(clients, scan, polygon, benchmark, draft, model)
+    return base_world(users, tmp_path)
 
 
 # ----------------------------------------------------------------------------- the table

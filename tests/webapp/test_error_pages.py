@@ -80,7 +80,7 @@ def test_anonymous_visitors_get_the_styled_404_with_a_log_in_link(client):
 @pytest.mark.django_db
 def test_api_paths_get_json_errors(client):
     response = client.get("/api/no-such-endpoint/")
-    assert response.status_code == 404 and response.json() == {"detail": "Page not found"}
+    assert response.status_code == 404 and response.json() == {"detail": "Page not found", "code": "not_found"}
 
 
 @pytest.mark.django_db

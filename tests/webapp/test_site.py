@@ -122,9 +122,13 @@ def test_openapi_schema_lists_the_job_endpoints(client, users):
 
 @pytest.mark.django_db
 def test_api_needs_authentication(client):
-    # the first authentication class is the session's, which sends no WWW-Authenticate challenge: 403, not 401
+    # the first authentication class is the token's: an unauthenticated call is told how to authenticate (401)
     response = client.get("/api/jobs/")
-    assert response.status_code == 403 and "credentials were not provided" in response.json()["detail"]
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+    assert response.json() == {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
+    # a page still sends people to log in
+    response = client.get("/jobs/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 @pytest.mark.django_db

@@ -1,0 +1,127 @@
+"""Who may call what: the expected answer of every route of the site to each role (``test_permissions.py``).
+
+One row per route name: the method it is called with (GET, or the write method of a route that takes only
+writes, with an empty body), then the status for each of ``ROLES``. 200/201/202/204: done; 302: a page sends
+anonymous people to log in (or a form redirects back); 400: allowed, the empty body refused; 401: an API asks to
+authenticate (``WWW-Authenticate: Token``); 403: refused; 404: not found, or not one the role may know of;
+405: the method is not taken. A new route fails the test until it has a row here.
+"""
+from __future__ import annotations
+
+ROLES = ("anonymous", "participant", "annotator", "annotator2", "researcher", "administrator")
+
+#: Django's admin site: staff only (the administrator), everyone else to its log-in page. An object's route
+#: answers the administrator 200, or 302 (to its change page, or to the index when the world holds no such
+#: object); routes with other answers have their own row below.
+ADMIN_DEFAULT = ("GET", 302, 302, 302, 302, 302, (200, 302))
+
+TABLE: dict[str, tuple] = {
+    # Django's admin, where it differs from ADMIN_DEFAULT
+    "admin:login": ("GET", 200, 200, 200, 200, 200, 302),
+    "admin:logout": ("POST", 302, 302, 302, 302, 302, 302),
+    "admin:autocomplete": ("GET", 302, 302, 302, 302, 302, 403),  # without its query: refused
+    "admin:view_on_site": ("GET", 302, 302, 302, 302, 302, 404),  # a scan has no page of its own
+    "admin:admin/(?P<url>.*)$": ("GET", 302, 302, 302, 302, 302, 404),
+    # Site: home, health, log-in, API token and documentation (healthz: 503 while no worker answers)
+      "home": ("GET", 200, 200, 200, 200, 200, 200),
+    "healthz": ("GET", (200, 503), (200, 503), (200, 503), (200, 503), (200, 503), (200, 503)),
+      "login": ("GET", 200, 200, 200, 200, 200, 200),
+      "logout": ("POST", 302, 302, 302, 302, 302, 302),
+      "api-token": ("POST", 400, 400, 400, 400, 400, 400),
+      "api-schema": ("GET", 200, 200, 200, 200, 200, 200),
+      "api-docs": ("GET", 200, 200, 200, 200, 200, 200),
+    # Jobs: everyone follows their own (the job is the researcher's); administrators every job
+      "jobs:list": ("GET", 302, 302, 200, 200, 200, 200),
+      "jobs:detail": ("GET", 302, 302, 404, 404, 200, 200),
+      "jobs:cancel": ("POST", 302, 302, 404, 404, 302, 302),
+      "jobs:retry": ("POST", 302, 302, 404, 404, 302, 302),
+      "jobs:api-list": ("GET", 401, 401, 200, 200, 200, 200),
+      "jobs:api-diagnostic": ("POST", 401, 401, 201, 201, 201, 201),
+      "jobs:api-detail": ("GET", 401, 401, 404, 404, 200, 200),
+      "jobs:api-cancel": ("POST", 401, 401, 404, 404, 200, 200),
+      "jobs:api-retry": ("POST", 401, 401, 404, 404, 202, 202),
+    # Annotation: the scan is assigned to annotator, not to annotator2 (who learns nothing of it: 404)
+      "annotation:index": ("GET", 302, 302, 200, 200, 200, 200),
+      "annotation:upload": ("GET", 302, 302, 403, 403, 200, 200),
+      "annotation:scan": ("GET", 302, 302, 200, 404, 200, 200),
+      "annotation:dataset": ("GET", 302, 302, 200, 404, 200, 200),
+      "annotation:assign": ("GET", 302, 302, 403, 403, 200, 200),
+      "annotation:statistics": ("GET", 302, 302, 200, 404, 200, 200),
+      "annotation:bank": ("GET", 302, 302, 403, 403, 200, 200),
+      "annotation-api-datasets": ("GET", 401, 401, 200, 200, 200, 200),
+      "annotation-api-dataset-stats": ("GET", 401, 401, 200, 404, 200, 200),
+      "annotation-api-dataset-export": ("GET", 401, 401, 200, 404, 200, 200),
+      "annotation-api-scans": ("GET", 401, 401, 200, 200, 200, 200),
+      "annotation-api-scan": ("GET", 401, 401, 200, 404, 200, 200),
+      "annotation-api-scan-polygons": ("GET", 401, 401, 200, 404, 200, 200),
+      "annotation-api-scan-done": ("POST", 401, 401, 200, 404, 200, 200),
+      "annotation-api-polygon": ("GET", 401, 401, 200, 404, 200, 200),
+      "annotation-api-bank": ("GET", 401, 401, 403, 403, 200, 200),
+    # Synthesis: any account reads the damage models; researchers fit, preview, build, delete and download
+      "synthesis:index": ("GET", 302, 302, 200, 200, 200, 200),
+      "synthesis:fit": ("GET", 302, 302, 403, 403, 302, 302),
+      "synthesis:compare": ("GET", 302, 302, 200, 200, 200, 200),
+      "synthesis:model": ("GET", 302, 302, 200, 200, 200, 200),
+      "synthesis:preview-create": ("GET", 302, 302, 403, 403, 302, 302),
+      "synthesis:preview": ("GET", 302, 302, 200, 200, 200, 200),
+      "synthesis:preview-download": ("GET", 302, 302, 302, 302, 302, 302),
+      "synthesis:dataset-create": ("GET", 302, 302, 403, 403, 302, 302),
+      "synthesis:dataset": ("GET", 302, 302, 200, 200, 200, 200),
+      "synthesis:dataset-delete": ("POST", 302, 302, 403, 403, 302, 302),
+      "synthesis:dataset-download": ("GET", 302, 302, 403, 403, 302, 302),
+      "synthesis-api-models": ("GET", 401, 401, 200, 200, 200, 200),
+      "synthesis-api-fit": ("POST", 401, 401, 403, 403, 400, 400),
+      "synthesis-api-model": ("GET", 401, 401, 200, 200, 200, 200),
+      "synthesis-api-preview": ("POST", 401, 401, 403, 403, 202, 202),
+      "synthesis-api-datasets": ("GET", 401, 401, 200, 200, 200, 200),
+    # Restoration: any account restores; the restoration is the researcher's, seen by them and administrators
+      "restoration:index": ("GET", 302, 302, 200, 200, 200, 200),
+      "restoration:models": ("GET", 302, 302, 200, 200, 200, 200),
+      "restoration:detail": ("GET", 302, 302, 404, 404, 200, 200),
+      "restoration:download": ("GET", 302, 302, 404, 404, 200, 200),
+      "restoration:viewer": ("GET", 302, 302, 404, 404, 404, 404),
+      "restoration-api-methods": ("GET", 401, 401, 200, 200, 200, 200),
+      "restoration-api-list": ("GET", 401, 401, 200, 200, 200, 200),
+      "restoration-api-detail": ("GET", 401, 401, 404, 404, 200, 200),
+    # Evaluation: reading is open to anyone; the ground truth is hidden (administrators and the benchmark's
+    # organisers only); the submission is the researcher's draft
+      "evaluation:index": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation:import": ("POST", 302, 302, 403, 403, 302, 302),
+      "evaluation:benchmark": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation:submit": ("POST", 302, 302, 403, 403, 302, 302),
+      "evaluation:baselines": ("POST", 302, 302, 403, 403, 302, 302),
+      "evaluation:image": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation:ground-truth": ("GET", 302, 302, 403, 403, 403, 200),
+      "evaluation:submission": ("GET", 302, 302, 403, 403, 200, 200),
+      "evaluation-api-benchmarks": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation-api-benchmark": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation-api-leaderboard": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation-api-scores": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation-api-baselines": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation-api-submissions": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation-api-input": ("GET", 200, 200, 200, 200, 200, 200),
+      "evaluation-api-ground-truth": ("GET", 401, 401, 403, 403, 403, 200),
+      "evaluation-api-submission": ("GET", 401, 401, 403, 403, 200, 200),
+      "evaluation-api-submission-image": ("PUT", 401, 401, 403, 403, 400, 400),
+      "evaluation-api-submission-finalise": ("POST", 401, 401, 403, 403, 400, 400),
+    # Surveys: researchers design and read them; the public link and the participant's token open the participant's
+    # own session, to whoever holds them (no account)
+      "surveys:index": ("GET", 302, 302, 200, 200, 200, 200),
+      "surveys:create": ("GET", 302, 302, 403, 403, 200, 200),
+      "surveys:detail": ("GET", 302, 302, 403, 403, 200, 200),
+      "surveys:build": ("POST", 302, 302, 403, 403, 302, 302),
+      "surveys:publish": ("POST", 302, 302, 403, 403, 302, 302),
+      "surveys:close": ("POST", 302, 302, 403, 403, 302, 302),
+      "surveys:results": ("GET", 302, 302, 403, 403, 200, 200),
+      "surveys:pair-image": ("GET", 302, 302, 403, 403, 200, 200),
+      "surveys:take": ("GET", 200, 302, 200, 200, 200, 200),
+      "surveys:participant": ("GET", 200, 200, 200, 200, 200, 200),
+      "surveys:trial-image": ("GET", 200, 200, 200, 200, 200, 200),
+      "surveys-api-list": ("GET", 401, 401, 403, 403, 200, 200),
+      "surveys-api-answer": ("POST", 400, 400, 400, 400, 400, 400),
+      "surveys-api-responses-csv": ("GET", 401, 401, 403, 403, 200, 200),
+      "surveys-api-results": ("GET", 401, 401, 403, 403, 200, 200),
+    # Stored files: public media only (``private/`` is never served by path)
+      "stored-file": ("GET", 200, 200, 200, 200, 200, 200),
+      "media": ("GET", 200, 200, 200, 200, 200, 200),
+}
