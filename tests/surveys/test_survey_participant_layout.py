@@ -2,6 +2,8 @@
 "Log in" link and no link that leads away from the survey (in the HTML, and in Chromium on every step)."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -45,6 +47,24 @@ def test_every_participant_page_has_the_minimal_layout(client):
         html = response.content.decode()
         assert 'data-testid="participant-bar"' in html and "Minimal survey" in html
         assert "mainnav" not in html and "Log in" not in html and "<a " not in html, response.request["PATH_INFO"]
+
+
+@pytest.mark.django_db
+def test_a_link_that_opens_no_survey_is_a_404_in_the_participants_layout(client):
+    draft = published_survey(sizes=(128,), per_size=1, catch=0, title="Not yet")
+    participant = services.participant_start(survey=draft)
+    Survey.objects.filter(pk=draft.pk).update(state=Survey.State.DRAFT)
+    unknown = uuid.uuid4()
+    for url, says in [(reverse("surveys:take", args=[unknown]), "no survey or participant has this one"),
+                      (reverse("surveys:participant", args=[unknown]), "no survey or participant has this one"),
+                      (reverse("surveys:take", args=[draft.token]), "is not open yet"),
+                      (reverse("surveys:participant", args=[participant.token]), "is not open yet")]:
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 404, url
+        assert 'data-testid="survey-missing"' in html and " ".join(html.split()).count(says) == 1, url
+        assert "mainnav" not in html and "Log in" not in html and "<a " not in html, url
+        assert "Not yet" not in html  # a draft's title is not shown to whoever holds its link
 
 
 @pytest.mark.django_db
