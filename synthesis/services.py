@@ -194,6 +194,7 @@ def synthetic_dataset_build(*, dataset: SyntheticDataset, progress=None, max_ite
     from synthesis.core.dataset import build_synthetic_dataset
 
     opts = dataset.options or {}
+    clean_set_fetch(dataset.clean_dir)
     summary = build_synthetic_dataset(
         damage_model_core(dataset.damage_model), artefact_bank(), clean_dir=dataset.clean_dir,
         out_dir=dataset.out_dir, count=dataset.count, seed=dataset.seed, grain=opts.get("grain", True),
@@ -302,6 +303,7 @@ def synthetic_dataset_submit(*, name: str, record: DamageModel, clean_dir: str =
     except ValueError:
         if uploaded is not None:
             shutil.rmtree(Path(settings.MEDIA_ROOT) / "private" / "clean" / name, ignore_errors=True)
+            storage.delete_tree(_clean_prefix(name))
         raise
 
 
@@ -420,4 +422,26 @@ def clean_set_upload(*, name: str, archive) -> Path:
         except ValueError:
             shutil.rmtree(dest, ignore_errors=True)
             raise
+    storage.save_tree(_clean_prefix(name), dest)  # for a worker on another machine (S3); nothing to do on disk
     return root
+
+
+def _clean_prefix(name: str) -> str:
+    return f"private/clean/{name}"
+
+
+def clean_set_fetch(clean_dir: str | Path) -> None:
+    """Bring an uploaded clean set (``MEDIA_ROOT/private/clean/<name>/...``) to this machine from the storage.
+
+    A worker on another machine than the web server that unpacked the zip finds the folder missing: its
+    files are stored under the same name (``clean_set_upload``). Any other folder is left as it is.
+    """
+    root = (Path(settings.MEDIA_ROOT) / "private" / "clean").resolve()
+    folder = Path(clean_dir).resolve()
+    if root not in folder.parents or folder.is_dir():
+        return
+    name = folder.relative_to(root).parts[0]
+    for stored in storage.list_tree(_clean_prefix(name)):
+        target = root / stored[len("private/clean/"):]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(storage.read_bytes(stored))

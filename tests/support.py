@@ -214,3 +214,39 @@ def browser_login(page, live_server, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=username]")
+
+
+class Download:
+    """A file fetched as a browser would: ``status``, ``content`` and ``headers``."""
+
+    def __init__(self, status: int, content: bytes, headers) -> None:
+        self.status, self.content, self.headers = status, content, headers
+
+
+def download(client, url: str) -> Download:
+    """GET ``url`` from the site and follow a redirect to a signed storage URL (media on S3) to its file.
+
+    Works the same whatever storage the run uses (``FILMLAB_TEST_STORAGE``): on disk the site streams the
+    file itself, on S3 a download of a private file is a redirect to the bucket.
+    """
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        response = client.get(url)
+        if not (response.status_code in (301, 302) and response["Location"].startswith(("http://", "https://"))):
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            return Download(response.status_code, body, response)
+        url = response["Location"]
+    try:
+        with urllib.request.urlopen(url, timeout=30) as fetched:  # noqa: S310 (the tests' own server)
+            return Download(fetched.status, fetched.read(), fetched.headers)
+    except urllib.error.HTTPError as exc:
+        return Download(exc.code, exc.read(), exc.headers)
+
+
+def site_path(name: str) -> str:
+    """Where the site would serve the stored file ``name`` by name: ``/media/`` on disk, ``/files/`` on S3."""
+    from webapp import storage
+
+    return f"/media/{name}" if storage.is_local() else f"/files/{name}"

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from imaging.io import encode_image, read_image, write_image
 from restoration.models import Restoration
-from tests.support import run_command, wait_for_job
+from tests.support import download, run_command, wait_for_job
 
 
 def specked(h=200, w=300, *, dtype=np.uint16, channels=3, seed=0) -> tuple[np.ndarray, np.ndarray]:
@@ -113,11 +113,11 @@ def test_restoration_job_on_a_real_worker(client, users, celery_worker_process):
     assert job.state == "succeeded", job.error
     detail = client.get(f"/api/restoration/jobs/{body['id']}/").json()
     # then the restored TIFF downloads at 16 bits, with the mask, and the page shows the comparison
-    restored = client.get(detail["downloads"]["restored"])
-    assert restored.status_code == 200 and "scan-restored.tif" in restored["Content-Disposition"]
-    out = tifffile.imread(io.BytesIO(b"".join(restored.streaming_content)))
+    restored = download(client, detail["downloads"]["restored"])
+    assert restored.status == 200 and "scan-restored.tif" in restored.headers["Content-Disposition"]
+    out = tifffile.imread(io.BytesIO(restored.content))
     assert out.dtype == np.uint16 and out.shape == image.shape
-    m = read_image(b"".join(client.get(detail["downloads"]["mask"]).streaming_content))
+    m = read_image(download(client, detail["downloads"]["mask"]).content)
     np.testing.assert_array_equal(out[m == 0], image[m == 0])
     assert detail["info"]["damaged_fraction"] > 0
     page = client.get(detail["page"])

@@ -16,6 +16,7 @@ from jobs.models import Job
 from synthesis import services
 from synthesis.models import DamageModel, SyntheticDataset
 from tests.support import PUBLIC_DATA, WorkerProcess, needs_public_data, only_worker, run_command, wait_for_job
+from webapp import storage
 
 
 def square(cls, x, y, side, frame):
@@ -189,7 +190,7 @@ def test_preview_job_renders_both_polarities(client, users, small_dataset, celer
     from synthesis.models import OverlayPreview
 
     preview = OverlayPreview.objects.get(pk=r.json()["preview_id"])
-    negative, positive, clean, mask = (read_image(Path(settings.MEDIA_ROOT) / preview.result["files"][k])
+    negative, positive, clean, mask = (read_image(storage.read_bytes(preview.result["files"][k]))
                                        for k in ("negative", "positive", "clean", "mask"))
     assert negative.shape == positive.shape == clean.shape == (384, 512, 3)
     # with no image given, the damage lies on a uniform grey frame

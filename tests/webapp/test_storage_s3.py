@@ -236,3 +236,73 @@ def test_benchmark_files_in_the_bucket_and_ground_truth_for_organisers_only(s3, 
     assert client.get(f"/files/{image.restored.name}").status_code == 404
     client.logout()
     assert client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"])).status_code in (302, 403, 404)
+
+
+@pytest.mark.django_db
+def test_clean_images_uploaded_on_one_machine_reach_a_worker_on_another(s3, squares_damage_model, settings):
+    import shutil
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from synthesis import services
+
+    # given a zip of clean images unpacked by the web server
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for i in range(2):
+            archive.writestr(f"set/{i}.png", encode_image(picture(96, 128, seed=i), fmt="PNG"))
+    dataset = services.synthetic_dataset_submit(
+        name="uploaded", record=squares_damage_model, count=2, allow_empty=True,
+        clean_zip=SimpleUploadedFile("clean.zip", buf.getvalue()))
+    assert s3.keys("private/clean/uploaded/") == [f"private/clean/uploaded/set/{i}.png" for i in range(2)]
+    # when the build runs on a machine that does not have the unpacked folder
+    shutil.rmtree(settings.MEDIA_ROOT / "private" / "clean")
+    summary = services.synthetic_dataset_build(dataset=dataset)
+    # then it fetched the images from the bucket and stored its items there
+    assert summary["complete"] and "synthetic/uploaded/manifest.json" in s3.keys("synthetic/uploaded/")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_viewers_open_their_images_from_the_bucket(s3, browser, live_server, users, squares_damage_model):
+    from restoration import services as restoration_services
+    from synthesis import services as synthesis_services
+    from synthesis.models import OverlayPreview
+    from tests.support import browser_login, screenshot
+
+    # given a restoration and an overlay preview whose files lie in the bucket
+    image = picture(200, 320, seed=2)
+    image[60:64, 80:84] = 255
+    record = restoration_services.restoration_create(owner=users["researcher"], image=encode_image(image, fmt="PNG"),
+                                                     filename="scan.png", method="dust-scratches", enqueue=False)
+    restoration_services.restoration_run(record=record)
+    preview = OverlayPreview.objects.create(damage_model=squares_damage_model, width=160, height=120, seed=1)
+    synthesis_services.preview_render(preview=preview)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        browser_login(page, live_server, "researcher", "researcher")
+        # when the comparison opens, both pyramids load all their tiles through the restoration's own view
+        page.goto(f"{live_server.url}/restore/{record.pk}/")
+        page.wait_for_function("window.__compare && window.__compare.world.getItemCount() === 2"
+                               " && window.__compare.world.getItemAt(0).getFullyLoaded()"
+                               " && window.__compare.world.getItemAt(1).getFullyLoaded()")
+        page.check("#show-mask")
+        page.wait_for_function("window.__compare.world.getItemCount() === 3"
+                               " && window.__compare.world.getItemAt(2).getFullyLoaded()")
+        screenshot(page, "s3-compare")
+        # and the preview opens its images, each of the four
+        page.goto(f"{live_server.url}/models/previews/{preview.pk}/")
+        for key in ("negative", "positive", "mask", "clean"):
+            if key != "negative":
+                page.click(f"[data-show={key}]")
+            page.wait_for_function(f"document.getElementById('preview-viewer').dataset.showing === '{key}'"
+                                   " && window.__preview.world.getItemCount() === 1"
+                                   " && window.__preview.world.getItemAt(0).getFullyLoaded()")
+        screenshot(page, "s3-preview")
+    finally:
+        context.close()
+    # then nothing the pages asked for was refused or missing
+    assert failed == []
