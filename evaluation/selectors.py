@@ -171,7 +171,8 @@ def image_comparison(*, benchmark: Benchmark, image: BenchmarkImage, user) -> di
         item = displays.get(submission.pk)
         if item is None or not item.display:
             continue
-        panels.append({"label": submission.label, "url": storage.url(item.display.name), "kind": "method"})
+        url = reverse("evaluation:submission-image", args=[submission.pk, image.name])
+        panels.append({"label": submission.label, "url": url, "kind": "method"})
         rows.append({"submission": submission, "values": scores.get(submission.pk, {})})
     return {"panels": panels, "rows": rows, "organiser": organiser, "metrics": list(RESTORATION_METRICS)}
 

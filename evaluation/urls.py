@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:benchmark_id>/images/<str:name>/", views.image_detail, name="image"),
     path("<int:benchmark_id>/images/<str:name>/ground-truth/", views.ground_truth, name="ground-truth"),
     path("submissions/<int:submission_id>/", views.submission_detail, name="submission"),
+    path("submissions/<int:submission_id>/images/<str:name>/", views.submission_image, name="submission-image"),
 ]

@@ -6,12 +6,14 @@ ground truth is served to the benchmark's organisers only.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from evaluation.core.ranking import RESTORATION_METRICS, SEGMENTATION_METRICS
 from evaluation.core.scoring import DEFAULT_DAMAGE_THRESHOLD, DEFAULT_DILATION
 from evaluation.core.submissions import SubmissionError
+from webapp import storage
 from webapp.permissions import can, permission_required, require
 
 from . import figures, selectors
@@ -119,6 +121,18 @@ def ground_truth(request, benchmark_id: int, name: str):
     require(request.user, "evaluation.ground_truth.view", image.benchmark)
     what = "display" if request.GET.get("display") else "mask" if request.GET.get("mask") else "file"
     return ground_truth_response(request=request, benchmark=image.benchmark, image=image, what=what)
+
+
+def submission_image(request, submission_id: int, name: str):
+    """The 8-bit preview of a submission's restoration of image ``name`` (the comparison's panel), for whoever
+    may see the submission (``evaluation.submission.view``: a draft's only to its submitter)."""
+    submission = get_object_or_404(Submission, pk=submission_id)
+    if not can(request.user, "evaluation.submission.view", submission):
+        raise Http404("No such submission image.")
+    item = get_object_or_404(submission.images, name=name)
+    if not item.display:
+        raise Http404("This image has no preview yet.")
+    return storage.serve(item.display.name)
 
 
 @permission_required("evaluation.baselines.run")

@@ -60,7 +60,7 @@ def _method_row(benchmark: Benchmark, method: Method, *, device: str | None, pro
         notes=f"Built-in {method.kind} method {method.name!r} with its default options {dict(method.defaults)}.")
     have = set(submission.images.values_list("name", flat=True))
     todo = list(benchmark.images.exclude(name__in=have))
-    base = f"leaderboard/submissions/{submission.pk}"
+    base = files.submission_base(submission)
     for done, image in enumerate(todo, start=1):
         result = method.run(files.read_array(image.damaged), device=device)
         stored = [files.store_png(f"{base}/{image.name}.png", result.image),

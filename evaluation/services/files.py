@@ -65,3 +65,9 @@ def delete_names(names) -> None:
 
 def private(name: str) -> str:
     return f"{PRIVATE_PREFIX}{name}"
+
+
+def submission_base(submission) -> str:
+    """Where a submission's files are stored: private (a draft's are its submitter's), served by
+    ``evaluation:submission-image`` to whoever may see the submission."""
+    return private(f"leaderboard/submissions/{submission.pk}")

@@ -44,7 +44,7 @@ def _image_values(submission: Submission, item, bench_image, device: str) -> dic
         values.update(score_predicted_mask(damaged, ground_truth, predicted, threshold=benchmark.threshold))
     if not item.display:
         item.display = (bench_image.damaged_display.name if item.file.name == bench_image.damaged.name
-                        else files.store_display(f"leaderboard/submissions/{submission.pk}/display/"
+                        else files.store_display(f"{files.submission_base(submission)}/display/"
                                                  f"{item.name}.png", restored))
         item.save(update_fields=["display"])
     return values

@@ -94,7 +94,7 @@ def next_version(*, benchmark: Benchmark, user, method_name: str, is_baseline: b
 
 def _store_images(submission: Submission, images: dict[str, Path], masks: dict[str, Path], stored: list[str]) -> None:
     """Copy the files one by one (no transaction held), then create their rows together."""
-    base = f"leaderboard/submissions/{submission.pk}"
+    base = files.submission_base(submission)
     rows = []
     for name, path in images.items():
         file_name = files.store_file(f"{base}/{name}{path.suffix.lower()}", path)
@@ -190,7 +190,7 @@ def submission_image_put(*, submission: Submission, name: str, upload, filename:
         item = SubmissionImage.objects.filter(submission=submission, name=name).first()
         if mask and item is None:
             raise SubmissionError([FileError(name, "missing", "upload the restoration before its mask")])
-        base = f"leaderboard/submissions/{submission.pk}"
+        base = files.submission_base(submission)
         stored = files.store_file(f"{base}/{'masks/' if mask else ''}{name}{suffix}", path)
     if item is None:
         return SubmissionImage.objects.create(submission=submission, name=name, file=stored)

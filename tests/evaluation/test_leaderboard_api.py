@@ -28,8 +28,11 @@ def submit(client, bench, archive: bytes | None, **fields):
     return client.post(reverse("evaluation-api-submissions", args=[bench.pk]), data)
 
 
-def stored_submission_files(media: Path) -> list[Path]:
-    return [p for p in (Path(media) / "leaderboard").rglob("*") if p.is_file()]
+def stored_submission_files(media: Path) -> list[str]:
+    """Every stored submission file (private since submissions are served by a view), in any storage."""
+    from webapp import storage
+
+    return storage.list_tree("private/leaderboard") + storage.list_tree("leaderboard")
 
 
 def test_a_good_zip_is_stored_and_a_scoring_job_started(researcher, bench, users):

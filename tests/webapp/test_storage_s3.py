@@ -306,3 +306,39 @@ def test_viewers_open_their_images_from_the_bucket(s3, browser, live_server, use
         context.close()
     # then nothing the pages asked for was refused or missing
     assert failed == []
+
+
+@pytest.mark.django_db
+def test_submission_images_are_private_and_served_to_whoever_may_see_the_submission(s3, client, users, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluation.models import Submission
+    from evaluation.services.benchmarks import benchmark_import
+    from evaluation.services.scoring import submission_score
+    from evaluation.services.submissions import submission_create
+    from tests.evaluation.leaderboard_support import restorations, write_pairs, zip_bytes
+
+    # given a researcher's submission, scored
+    pairs = write_pairs(tmp_path / "bench")
+    benchmark = benchmark_import(directory=tmp_path / "bench", name="subs", user=users["admin"])
+    submission = submission_create(benchmark=benchmark, user=users["researcher"], method_name="mine",
+                                   archive=SimpleUploadedFile("r.zip", zip_bytes(restorations(pairs))), enqueue=False)
+    submission_score(submission=submission)
+    item = submission.images.get(name="a")
+    item.refresh_from_db()
+    # then its files are private objects of the bucket, never served by name
+    stored = s3.keys(f"private/leaderboard/submissions/{submission.pk}/")
+    assert item.file.name in stored and item.display.name in stored
+    assert client.get(f"/files/{item.file.name}").status_code == 404
+    # the comparison links its preview to the submission's view, which serves it to anyone while it is public
+    page = client.get(f"/leaderboard/{benchmark.pk}/images/a/").content.decode()
+    url = reverse("evaluation:submission-image", args=[submission.pk, "a"])
+    assert url in page
+    assert read_image(body(client.get(url))).shape == (48, 64, 3)
+    # and, were it a draft, to its submitter only
+    Submission.objects.filter(pk=submission.pk).update(state=Submission.State.DRAFT)
+    assert client.get(url).status_code == 404
+    client.force_login(users["annotator"])
+    assert client.get(url).status_code == 404
+    client.force_login(users["researcher"])
+    assert client.get(url).status_code == 200
