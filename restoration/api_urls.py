@@ -6,4 +6,7 @@ urlpatterns = [
     path("methods/", apis.MethodListApi.as_view(), name="restoration-api-methods"),
     path("jobs/", apis.RestorationListApi.as_view(), name="restoration-api-list"),
     path("jobs/<int:restoration_id>/", apis.RestorationDetailApi.as_view(), name="restoration-api-detail"),
+    path("jobs/<int:restoration_id>/components/", apis.RestorationComponentsApi.as_view(),
+         name="restoration-api-components"),
+    path("jobs/<int:restoration_id>/repair/", apis.RestorationRepairApi.as_view(), name="restoration-api-repair"),
 ]

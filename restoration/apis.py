@@ -5,6 +5,8 @@ import json
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -80,3 +82,39 @@ class RestorationDetailApi(APIView):
     def get(self, request, restoration_id: int):
         return Response(restoration_body(get_object_or_404(restoration_list_for(user=request.user),
                                                            pk=restoration_id)))
+
+
+class RestorationComponentsApi(APIView):
+    """The repaired mask's components (polygons, class, score, area, bbox, review status) as JSON."""
+
+    permission_classes = (Allowed("restoration.create"),)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, restoration_id: int):
+        record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
+        if not record.components:
+            raise ValidationError({"detail": "This restoration has no component list yet: it has not finished."})
+        with record.components.open("rb") as fh:
+            return Response(json.loads(fh.read()))
+
+
+class RestorationRepairApi(APIView):
+    """Repair exactly the reviewed mask: the kept, proposed and added components, not the rejected ones."""
+
+    permission_classes = (Allowed("restoration.create"),)
+
+    class RepairInputSerializer(StrictSerializer):
+        components = serializers.ListField(
+            child=serializers.DictField(), allow_empty=True,
+            help_text="The component list (GET components/) with each status kept, rejected or added; "
+                      "an added component needs points [[x, y], ...] in full-resolution pixels.")
+
+    @extend_schema(request=RepairInputSerializer, responses={202: JobSerializer})
+    def post(self, request, restoration_id: int):
+        record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
+        data = validated(self.RepairInputSerializer, request.data)
+        try:
+            job = services.restoration_repair_start(record=record, components=data["components"], user=request.user)
+        except ValueError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

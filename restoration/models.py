@@ -26,6 +26,8 @@ class Restoration(models.Model):
     options = models.JSONField(default=dict, blank=True)
     output = models.FileField(upload_to=restoration_upload_to, blank=True, max_length=500)
     mask = models.FileField(upload_to=restoration_upload_to, blank=True, max_length=500)
+    components = models.FileField(upload_to=restoration_upload_to, blank=True, max_length=500,
+                                  help_text="The repaired mask's components as JSON (restoration.core.components).")
     viewer = models.JSONField(default=dict, blank=True, help_text="Media paths of the before/after deep-zoom tiles.")
     info = models.JSONField(default=dict, blank=True, help_text="Method, device, model cards, damaged share.")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

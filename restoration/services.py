@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -82,10 +83,78 @@ def restoration_run(*, record: Restoration, progress=None) -> dict:
     info["changed_pixels"] = int(np.any(result.image != image, axis=-1).sum() if image.ndim == 3
                                  else (result.image != image).sum())
     record.viewer, record.info = viewer, json.loads(json.dumps(info, default=str))
-    record.save(update_fields=["output", "mask", "viewer", "info"])
+    restoration_components_save(record=record, mask=result.mask, probability=result.probability)
+    record.save(update_fields=["output", "mask", "viewer", "info", "components"])
     if progress:
         progress(1000, 1000, "done")
     return {"restoration_id": record.pk, "damaged_fraction": info["damaged_fraction"], "device": info.get("device")}
+
+
+def restoration_components_save(*, record: Restoration, mask=None, probability=None, components=None) -> int:
+    """Store the component list of ``mask`` (or the reviewed ``components``) as the record's JSON; unsaved.
+
+    Returns how many components it holds. Classes are guessed at the scale the detector ran at.
+    """
+    from restoration.core.components import components_document, mask_to_components
+
+    scale = (record.info or {}).get("px_per_mm") or max(record.width, record.height) / 35.0
+    if components is None:
+        components = mask_to_components(mask, probability=probability, px_per_mm=scale)
+    doc = components_document(components, width=record.width, height=record.height, px_per_mm=scale)
+    record.components.save(f"components-{record.pk}.json", ContentFile(json.dumps(doc).encode()), save=False)
+    return len(components)
+
+
+def restoration_repair_start(*, record: Restoration, components, user=None):
+    """Check a reviewed component list and queue its repair (``gpu`` queue): kept and added components only.
+
+    ``components``: the restoration's component list (``GET`` its components download) with each
+    ``status`` set to ``kept``, ``rejected`` or ``added`` (new polygons); ``proposed`` counts as kept.
+    Raises ``ValueError`` for a restoration that has not finished or a list that is not one.
+    """
+    from restoration.core.components import components_document, components_from_document
+
+    if not record.output:
+        raise ValueError("This restoration has not finished yet: repair its reviewed mask once it has.")
+    comps = components_from_document(components, width=record.width, height=record.height)
+    name = storage.save_bytes(f"{viewer_prefix(record).rsplit('/', 1)[0]}/review-{uuid.uuid4().hex}.json",
+                              json.dumps(components_document(comps, width=record.width,
+                                                             height=record.height)).encode())
+    return job_services.job_submit(kind="restoration.repair", record=record, owner=user or record.owner,
+                                   params={"restoration_id": record.pk, "review": name})
+
+
+def restoration_repair(*, record: Restoration, review: str, progress=None) -> dict:
+    """Inpaint exactly the reviewed mask (kept and added components; no detection); write results as a run does."""
+    from restoration.core.components import REPAIRED_STATUSES, components_from_document, components_to_mask
+    from restoration.core.methods import repair_image
+
+    comps = components_from_document(json.loads(storage.read_bytes(review)), width=record.width,
+                                      height=record.height)
+    with record.input.open("rb") as fh:
+        image = imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+    mask = components_to_mask(comps, image.shape[:2], statuses=REPAIRED_STATUSES)
+
+    def per_mille(current: int, total: int, message: str | None = None) -> None:
+        if progress:
+            progress(int(current * 0.9), total, message)
+
+    result = repair_image(image, mask, method=record.method, seed=int(record.options.get("seed", 0)),
+                          progress=per_mille)
+    output = imio.encode_image(result.image, fmt=record.image_format)
+    record.output.save(f"restored-{record.pk}.{EXTENSIONS[record.image_format]}", ContentFile(output), save=False)
+    record.mask.save(f"mask-{record.pk}.png", ContentFile(imio.encode_image(result.mask, fmt="PNG")), save=False)
+    record.viewer = {**record.viewer, **{
+        name: storage.save_dzi(f"{viewer_prefix(record)}/{name}", imio.to_display_8bit(array), name=name)
+        for name, array in (("after", result.image), ("mask", result.mask))}}
+    counts = {s: sum(c.status == s for c in comps) for s in ("proposed", "kept", "rejected", "added")}
+    record.info = {**record.info, "damaged_fraction": result.info["damaged_share"],
+                   "repair": {"inpainting": result.info["inpainting"], "components": counts, "review": review}}
+    restoration_components_save(record=record, components=comps)
+    record.save(update_fields=["output", "mask", "viewer", "info", "components"])
+    if progress:
+        progress(1000, 1000, "done")
+    return {"restoration_id": record.pk, "damaged_fraction": result.info["damaged_share"], "components": counts}
 
 
 def trained_model_register(*, name: str, kind: str, weights_path: Path, user=None, job=None) -> TrainedModel:

@@ -16,6 +16,12 @@ def restoration_run(*, job, progress) -> dict:
     return services.restoration_run(record=record, progress=progress)
 
 
+@job_task(name="restoration.repair", kind="restoration.repair", queue="gpu", idempotent=True)
+def restoration_repair(*, job, progress) -> dict:
+    record = Restoration.objects.get(pk=job.params["restoration_id"])
+    return services.restoration_repair(record=record, review=job.params["review"], progress=progress)
+
+
 @job_task(name="restoration.train_model", kind=TRAIN_KINDS, queue="gpu")
 def train_model(*, job, progress) -> dict:
     return services.training_run(job=job, progress=progress)

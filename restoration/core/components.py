@@ -217,3 +217,29 @@ def components_to_mask(components, shape: tuple[int, int], *,
             local &= ~(rasterise(hole - offset, (y1 - y0, x1 - x0)) > 0)
         out[y0:y1, x0:x1] |= local
     return out
+
+
+def components_document(components, *, width: int, height: int, px_per_mm: float | None = None,
+                        tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+    """The component list as one JSON-ready document (``restore --review-out``, a restoration's download)."""
+    return {"width": int(width), "height": int(height), "px_per_mm": px_per_mm, "tolerance_px": tolerance,
+            "classes": [*CLASSES, UNKNOWN], "statuses": list(STATUSES),
+            "components": [c.to_json() for c in components]}
+
+
+def components_from_document(doc: Any, *, width: int, height: int) -> list[Component]:
+    """The components of a reviewed document (or a bare list of records); refuses ones off the frame."""
+    records = doc.get("components") if isinstance(doc, dict) else doc
+    if not isinstance(records, list):
+        raise ValueError('give the components as a list, or an object with a "components" list')
+    out = []
+    for i, rec in enumerate(records):
+        try:
+            comp = Component.from_json(rec)
+        except ValueError as exc:
+            raise ValueError(f"component {i}: {exc}") from None
+        lo, hi = comp.exterior.min(axis=0), comp.exterior.max(axis=0)
+        if hi[0] < 0 or hi[1] < 0 or lo[0] > width or lo[1] > height:
+            raise ValueError(f"component {i} lies outside the {width} x {height} px scan")
+        out.append(comp)
+    return out

@@ -82,6 +82,8 @@ class RestorationResult:
     image: np.ndarray
     mask: np.ndarray  # uint8, (H, W), 255 where damage was found
     info: dict[str, Any] = field(default_factory=dict)
+    #: The detector's probability map (float32, H x W) for detecting methods, else None.
+    probability: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,7 @@ def _inpaint_runner(seg_path: Path, how: str) -> Callable[..., RestorationResult
         restored = restore_masked(image, damage.mask, method=how, seed=opts.get("seed", 0),
                                   progress=_stages(progress, 0.2, 0.8, f"inpainting ({how})", "block"))
         restored, mask, info = _reviewed(image, restored, damage, opts, info)
-        return RestorationResult(restored, _u8_mask(mask), info)
+        return RestorationResult(restored, _u8_mask(mask), info, damage.probability)
     return run
 
 
@@ -266,7 +268,7 @@ def _lama_runner(seg_path: Path, lama_path: Path | None) -> Callable[..., Restor
         restored = inpaint_torchscript(image, damage.mask, module, tile=opts["tile"], device=device,
                                        progress=_stages(progress, 0.5, 0.5, "inpainting (LaMa)"))
         restored, mask, info = _reviewed(image, restored, damage, opts, info)
-        return RestorationResult(restored, _u8_mask(mask), {**info, "lama": str(lama_path)})
+        return RestorationResult(restored, _u8_mask(mask), {**info, "lama": str(lama_path)}, damage.probability)
     return run
 
 
@@ -363,3 +365,26 @@ def restore_image(
     """
     chosen = get_method(method or DEFAULT_METHOD, weights_dir=weights_dir, lama_path=lama_path)
     return chosen.run(image, options=options, progress=progress, device=device)
+
+
+#: The inpainting of each method that repairs a reviewed mask by itself; every other method's review is
+#: repaired with ``grain`` (the default method's inpainting), and ``info["inpainting"]`` says so.
+REPAIR_INPAINTING = {"unet-telea": "telea", "unet-ns": "ns", "unet-grain": "grain"}
+
+
+def repair_image(image: np.ndarray, mask: np.ndarray, *, method: str | None = None, seed: int = 0,
+                 progress: ReportFn | None = None) -> RestorationResult:
+    """Inpaint exactly ``mask`` (bool or non-zero, H x W), as reviewed by a person: no detection, no review.
+
+    The inpainting is ``method``'s (:data:`REPAIR_INPAINTING`, else ``grain``); every pixel outside
+    ``mask`` comes back bit-identical.
+    """
+    mask = np.asarray(mask) != 0
+    if mask.shape != image.shape[:2]:
+        raise ValueError(f"the reviewed mask is {mask.shape[1]} x {mask.shape[0]} px, the scan "
+                         f"{image.shape[1]} x {image.shape[0]} px")
+    how = REPAIR_INPAINTING.get(method or DEFAULT_METHOD, "grain")
+    restored = restore_masked(image, mask, method=how, seed=seed,
+                              progress=_stages(progress, 1.0, 0.0, f"inpainting ({how})", "block"))
+    return RestorationResult(restored, _u8_mask(mask), {"method": method or DEFAULT_METHOD, "inpainting": how,
+                                                        "damaged_share": float(mask.mean()), "reviewed": True})

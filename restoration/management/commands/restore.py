@@ -1,22 +1,28 @@
+import json
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from imaging.io import ImageError, read_image, write_image
+from restoration.core.components import components_document, mask_to_components
 from restoration.core.methods import DEFAULT_METHOD, MethodError, MethodUnavailable, restore_image
 
 
 class Command(BaseCommand):
     help = ("Restore a scan: detect damage and repair it at full resolution. The output format follows the "
             "extension of --out (.tif/.tiff, .png, .jpg); bit depth and channels are kept. --mask-out writes the "
-            f"damage mask (255 where damage was found). Default method: {DEFAULT_METHOD}.")
+            f"damage mask (255 where damage was found), --review-out the list of its components (polygons, class, "
+            f"score, area, bbox) as JSON. Default method: {DEFAULT_METHOD}.")
 
     def add_arguments(self, parser):
         parser.add_argument("input", type=Path)
         parser.add_argument("--out", type=Path, required=True)
         parser.add_argument("--method", default=None, help="See `python manage.py list_methods`.")
         parser.add_argument("--mask-out", type=Path)
+        parser.add_argument("--review-out", type=Path,
+                            help="write the repaired mask's components as JSON: one polygon per connected "
+                                 "component with its class, score (peak detector probability), area and bbox")
         parser.add_argument("--device", help="cpu or cuda (default: a GPU when there is one)")
         parser.add_argument("--polarity", choices=("negative", "positive", "auto"),
                             help="the film's: negative (damage light), positive (slides, damage dark) or auto "
@@ -28,8 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                             help="any other option of the method (see list_methods), e.g. threshold=0.6")
 
-    def handle(self, *args, input: Path, out: Path, method, mask_out, device, polarity, px_per_mm, frame_mm,
-               option, **options):
+    def handle(self, *args, input: Path, out: Path, method, mask_out, review_out, device, polarity, px_per_mm,
+               frame_mm, option, **options):
         try:
             image = read_image(input, max_pixels=settings.MAX_IMAGE_PIXELS)
             opts = _parse_options(option)
@@ -46,6 +52,11 @@ class Command(BaseCommand):
             write_image(out, result.image)
             if mask_out:
                 write_image(mask_out, result.mask)
+            if review_out:
+                scale = result.info.get("px_per_mm") or opts.get("px_per_mm") or max(image.shape[:2]) / 35.0
+                comps = mask_to_components(result.mask, probability=result.probability, px_per_mm=scale)
+                doc = components_document(comps, width=image.shape[1], height=image.shape[0], px_per_mm=scale)
+                review_out.write_text(json.dumps(doc))
         except (ImageError, MethodError, MethodUnavailable, ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         share = float((result.mask > 0).mean())

@@ -1,0 +1,100 @@
+"""Repair from the reviewed mask (issue 13 item 3) and `restore --review-out` (item 6)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from imaging.io import encode_image, read_image, write_image
+from jobs.models import Job
+from restoration import services
+from restoration.core.components import components_from_document, components_to_mask
+from tests.restoration.test_restoration_app import specked
+from tests.support import run_command
+
+
+def test_restore_command_writes_the_component_list(tmp_path):
+    # given a scan with specks
+    image, _ = specked(seed=4)
+    src = write_image(tmp_path / "in.tif", image)
+    # when it is restored with --review-out
+    run_command("restore", str(src), "--out", str(tmp_path / "out.tif"), "--method", "dust-scratches",
+                "--mask-out", str(tmp_path / "mask.png"), "--review-out", str(tmp_path / "components.json"))
+    doc = json.loads((tmp_path / "components.json").read_text())
+    found = read_image(tmp_path / "mask.png") > 0
+    # then one record per component of the mask, with class, score, area and bbox, that rasterise back to it
+    assert (doc["width"], doc["height"]) == (image.shape[1], image.shape[0])
+    assert doc["components"] and {"points", "cls", "score", "area_px", "bbox", "status"} <= set(doc["components"][0])
+    assert sum(c["area_px"] for c in doc["components"]) == found.sum()
+    back = components_to_mask(components_from_document(doc, width=doc["width"], height=doc["height"]), found.shape)
+    assert (found ^ back).sum() < 0.01 * found.sum()
+
+
+@pytest.fixture
+def finished(db, users):
+    """A restoration by the annotator, run (dust & scratches), with its component list."""
+    image, specks = specked(160, 240, seed=5)
+    record = services.restoration_create(owner=users["annotator"], image=encode_image(image, fmt="TIFF"),
+                                         filename="scan.tif", method="dust-scratches", enqueue=False)
+    services.restoration_run(record=record)
+    record.refresh_from_db()
+    return record, image
+
+
+@pytest.mark.django_db
+def test_repair_inpaints_kept_and_added_components_only(client, users, finished):
+    # given a finished restoration and its component list
+    record, image = finished
+    client.force_login(users["annotator"])
+    doc = client.get(f"/api/restoration/jobs/{record.pk}/components/").json()
+    assert len(doc["components"]) >= 3
+    # when the restorer rejects the first component, keeps the others, adds a missed one, and repairs
+    doc["components"][0]["status"] = "rejected"
+    for c in doc["components"][1:]:
+        c["status"] = "kept"
+    added = [[200.0, 20.0], [212.0, 20.0], [212.0, 30.0], [200.0, 30.0]]
+    doc["components"].append({"points": added, "status": "added"})
+    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": doc["components"]},
+                    content_type="application/json")
+    assert r.status_code == 202, r.content
+    job = Job.objects.get(pk=r.json()["id"])
+    assert job.kind == "restoration.repair" and job.queue == "gpu"
+    services.restoration_repair(record=record, review=job.params["review"])  # what its task runs
+    record.refresh_from_db()
+    with record.output.open("rb") as fh:
+        out = read_image(fh.read())
+    with record.mask.open("rb") as fh:
+        mask = read_image(fh.read()) > 0
+    # then the rejected region is bit-identical to the input, the added one changed, and only the reviewed mask
+    comps = components_from_document(doc, width=record.width, height=record.height)
+    rejected = components_to_mask(comps[:1], mask.shape)
+    added_mask = components_to_mask(comps[-1:], mask.shape)
+    assert out.dtype == image.dtype and out.shape == image.shape
+    np.testing.assert_array_equal(out[rejected], image[rejected])
+    assert np.any(out != image, axis=-1)[added_mask].mean() > 0.5
+    np.testing.assert_array_equal(mask, components_to_mask(comps[1:], mask.shape))
+    np.testing.assert_array_equal(out[~mask], image[~mask])
+    # and the stored component list holds the review
+    listed = client.get(f"/api/restoration/jobs/{record.pk}/components/").json()["components"]
+    assert [c["status"] for c in listed].count("rejected") == 1 and listed[-1]["status"] == "added"
+    assert record.info["repair"]["components"] == {"proposed": 0, "kept": len(comps) - 2, "rejected": 1, "added": 1}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("components, message", [
+    ([{"points": [[0, 0], [1, 1]], "status": "added"}], "component 0"),
+    ([{"points": [[0, 0], [4, 0], [4, 4]], "status": "maybe"}], "status"),
+    ([{"points": [[900, 900], [904, 900], [904, 904]], "status": "added"}], "outside"),
+    ("nope", "list"),
+])
+def test_bad_reviews_are_refused(client, users, finished, components, message):
+    record, _ = finished
+    client.force_login(users["annotator"])
+    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": components},
+                    content_type="application/json")
+    assert r.status_code == 400 and message in r.json()["detail"], r.content
+    assert not Job.objects.filter(kind="restoration.repair").exists()
+    client.force_login(users["annotator2"])
+    assert client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": []},
+                       content_type="application/json").status_code == 404
