@@ -100,6 +100,7 @@ def _bad(bench, kind):
 ])
 def test_each_kind_of_bad_submission_is_refused_with_a_clear_error(researcher, bench, private_media, kind, name,
                                                                    code, words):
+    stored = stored_submission_files(private_media)  # on S3 the run's bucket holds earlier tests' files
     # when a bad archive is submitted
     r = submit(researcher, bench, _bad(bench, kind))
     # then it is refused with one error naming the file and the problem
@@ -110,7 +111,7 @@ def test_each_kind_of_bad_submission_is_refused_with_a_clear_error(researcher, b
     assert name in r.json()["detail"]
     # and nothing is kept
     assert not Submission.objects.exists() and not SubmissionImage.objects.exists() and not Job.objects.exists()
-    assert not stored_submission_files(private_media)
+    assert stored_submission_files(private_media) == stored
 
 
 def test_every_problem_is_listed_at_once(researcher, bench):

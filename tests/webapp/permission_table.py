@@ -95,6 +95,7 @@ TABLE: dict[str, tuple] = {
       "evaluation:image": ("GET", 200, 200, 200, 200, 200, 200),
       "evaluation:ground-truth": ("GET", 302, 302, 403, 403, 403, 200),
       "evaluation:submission": ("GET", 302, 302, 403, 403, 200, 200),
+      "evaluation:submission-image": ("GET", 404, 404, 404, 404, 404, 404),  # a draft's preview: its submitter's
       "evaluation-api-benchmarks": ("GET", 200, 200, 200, 200, 200, 200),
       "evaluation-api-benchmark": ("GET", 200, 200, 200, 200, 200, 200),
       "evaluation-api-leaderboard": ("GET", 200, 200, 200, 200, 200, 200),
