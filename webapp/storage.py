@@ -28,8 +28,8 @@ from django.urls import reverse
 PRIVATE_PREFIX = "private/"
 
 __all__ = [
-    "PRIVATE_PREFIX", "delete", "delete_tree", "exists", "is_local", "is_private", "list_tree", "open_file",
-    "read_bytes", "save_bytes", "save_dzi", "save_file", "save_tree", "serve", "url",
+    "PRIVATE_PREFIX", "delete", "delete_names", "delete_tree", "exists", "is_local", "is_private", "list_tree",
+    "open_file", "read_bytes", "save_bytes", "save_dzi", "save_file", "save_tree", "serve", "signed_url", "url",
 ]
 
 
