@@ -152,7 +152,7 @@ class Method:
         info = {"method": self.name, "options": opts, "device": dev, **result.info}
         if note:
             info["note"] = note
-        return RestorationResult(result.image, result.mask, info)
+        return RestorationResult(result.image, result.mask, info, result.probability)
 
 
 def _pick_device(device: str | None) -> tuple[str, str | None]:

@@ -31,6 +31,19 @@ def test_restore_command_writes_the_component_list(tmp_path):
     assert (found ^ back).sum() < 0.01 * found.sum()
 
 
+def test_a_detecting_method_gives_the_probability_map_behind_the_scores():
+    # given a small scan with specks, restored by a detecting method with the shipped detector
+    from restoration.core.components import mask_to_components
+    from restoration.core.methods import restore_image
+
+    image, _ = specked(96, 128, seed=6)
+    result = restore_image(image, method="unet-telea", options={"review": False}, device="cpu")
+    # then the result carries the probability map, and every component of its mask has a score from it
+    assert result.probability is not None and result.probability.shape == image.shape[:2]
+    comps = mask_to_components(result.mask, probability=result.probability)
+    assert all(c.score is not None and 0.0 <= c.mean_score <= c.score <= 1.0 for c in comps)
+
+
 @pytest.fixture
 def finished(db, users):
     """A restoration by the annotator, run (dust & scratches), with its component list."""
