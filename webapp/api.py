@@ -32,13 +32,6 @@ def validated(serializer_class, data, **kwargs):
     return serializer.validated_data
 
 
-def require_researcher(user) -> None:
-    """``webapp.permissions.require(user, "researcher")`` (kept for callers written before that module)."""
-    from .permissions import require
-
-    require(user, "researcher")
-
-
 def _code(exc) -> str:
     codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
     if isinstance(codes, str):

@@ -1,10 +1,11 @@
 """Who may call what: the expected answer of every route of the site to each role (``test_permissions.py``).
 
 One row per route name: the method it is called with (GET, or the write method of a route that takes only
-writes, with an empty body), then the status for each of ``ROLES``. 200/201/202/204: done; 302: a page sends
-anonymous people to log in (or a form redirects back); 400: allowed, the empty body refused; 401: an API asks to
-authenticate (``WWW-Authenticate: Token``); 403: refused; 404: not found, or not one the role may know of;
-405: the method is not taken. A new route fails the test until it has a row here.
+writes, with an empty body, ``{}`` as JSON to an API), then the status for each of ``ROLES``.
+200/201/202/204: done; 302: a page sends anonymous people to log in (or a form redirects back); 400: allowed,
+the empty body refused; 401: an API asks to authenticate (``WWW-Authenticate: Token``); 403: refused; 404: not
+found, or not one the role may know of; 405: the method is not taken; 415: the empty JSON body is not the form
+upload the route takes. A new route fails the test until it has a row here.
 """
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ TABLE: dict[str, tuple] = {
       "evaluation-api-input": ("GET", 200, 200, 200, 200, 200, 200),
       "evaluation-api-ground-truth": ("GET", 401, 401, 403, 403, 403, 200),
       "evaluation-api-submission": ("GET", 401, 401, 403, 403, 200, 200),
-      "evaluation-api-submission-image": ("PUT", 401, 401, 403, 403, 400, 400),
+      "evaluation-api-submission-image": ("PUT", 401, 401, 403, 403, 415, 415),  # takes multipart only
       "evaluation-api-submission-finalise": ("POST", 401, 401, 403, 403, 400, 400),
     # Surveys: researchers design and read them; the public link and the participant's token open the participant's
     # own session, to whoever holds them (no account)

@@ -2,9 +2,10 @@
 
 The URL configuration is walked whole (``django.urls.get_resolver``, recursively, Django's admin included); each
 route is called with real objects of a small world (``tests.webapp.world``) as anonymous, survey participant (no
-account: their token in the session), annotator, researcher and administrator: GET, or, for a route that only takes
-POST/PUT/PATCH/DELETE, that method with an empty body. Each call runs in a transaction that is rolled back, so no
-call changes what the next one sees. A route missing from the table fails the test by name, with the row to add.
+account: their token in the session), annotator, a second annotator (no scan assigned), researcher and
+administrator: GET, or, for a route that only takes POST/PUT/PATCH/DELETE, that method with an empty body (``{}`` to
+an API). Each call runs in a transaction that is rolled back, so no call changes what the next one sees. A route
+missing from the table fails the test by name, with the row to add.
 
 Every error an API gives (``/api/...``, 4xx and 5xx) has the one shape: ``{"detail": sentence, "code": ...}``.
 """
@@ -128,8 +129,9 @@ def call(url: str, method: str, session_key: str | None):
     client = Client(raise_request_exception=False)
     if session_key:
         client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    body = {"data": "{}", "content_type": "application/json"} if method != "GET" and url.startswith("/api/") else {}
     with transaction.atomic():
-        response = getattr(client, method.lower())(url)
+        response = getattr(client, method.lower())(url, **body)
         transaction.set_rollback(True)
     return response
 
@@ -254,6 +256,13 @@ def test_owners_see_their_own_restorations_jobs_and_drafts_and_administrators_ev
         assert can(user, "jobs.view", world.job) is sees
         assert can(user, "evaluation.submission.view", world.draft) is sees
         assert visible(user, "restoration", type(world.restoration).objects.all()).exists() is sees
+    # its files are never served by name, only through the views that check (the owner's download answers)
+    name = world.restoration.input.name
+    owner = Client()
+    owner.force_login(users["researcher"])
+    for client in (Client(), owner):
+        assert client.get(f"/media/{name}").status_code == 404 and client.get(f"/files/{name}").status_code == 404
+    assert owner.get(f"/restore/{world.restoration.pk}/download/input/").status_code == 200
     # an administrator by group, without is_staff or is_superuser, is an administrator everywhere
     from django.contrib.auth.models import Group
 
