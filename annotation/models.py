@@ -8,10 +8,19 @@ from annotation.core.film import DEFAULT_FILM_FORMAT, FILM_FORMATS
 from annotation.core.types import CLASSES, FrameGeometry
 
 CLASS_CHOICES = [(c, c.capitalize()) for c in CLASSES]
+#: The class of a proposed component whose shape does not tell (restoration.core.components): review datasets only.
+UNKNOWN_CLASS = "unknown"
+POLYGON_CLASS_CHOICES = [*CLASS_CHOICES, (UNKNOWN_CLASS, "Unknown (review only)")]
 
 
 class Dataset(models.Model):
+    class Kind(models.TextChoices):
+        ANNOTATION = "annotation", "Annotation"
+        REVIEW = "review", "Review of restorations"
+
     name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ANNOTATION,
+                            help_text="review: a restorer's reviews of detected damage, one scan per restoration.")
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -96,7 +105,13 @@ class Polygon(models.Model):
         IMPORTED = "imported", "Imported"
 
     scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="polygons")
-    cls = models.CharField("class", max_length=16, choices=CLASS_CHOICES, db_index=True)
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed by the detector"
+        KEPT = "kept", "Kept"
+        REJECTED = "rejected", "Rejected"
+        ADDED = "added", "Added by the reviewer"
+
+    cls = models.CharField("class", max_length=16, choices=POLYGON_CLASS_CHOICES, db_index=True)
     points = models.JSONField()
     area_px = models.FloatField()
     area_um2 = models.FloatField()
@@ -116,6 +131,9 @@ class Polygon(models.Model):
     #: Chosen by the editor for a polygon it draws, so that a retried POST (lost reply) creates nothing new.
     client_key = models.UUIDField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
+    #: Review datasets only: the detector's score (peak probability) and the review status; blank elsewhere.
+    score = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

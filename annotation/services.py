@@ -21,7 +21,7 @@ from imaging import io as imio
 from jobs import services as job_services
 from webapp import storage
 
-from .models import Assignment, BankEntry, Dataset, Polygon, Scan
+from .models import UNKNOWN_CLASS, Assignment, BankEntry, Dataset, Polygon, Scan
 
 
 class ConflictError(Exception):
@@ -223,6 +223,34 @@ def polygon_create(*, scan: Scan, cls: str, points, author=None, client_key=None
         return polygon
     polygon.created = True
     return polygon
+
+
+def review_polygons_replace(*, scan: Scan, components: Iterable[dict], author=None) -> int:
+    """Replace a review scan's polygons by ``components`` (records of ``restoration.core.components``).
+
+    Each record gives ``points``, ``cls`` (a damage class, or ``unknown``: allowed in review datasets
+    only), ``score`` and ``status``; polygons are validated (and repaired, with a note) as drawn ones.
+    Returns how many were stored.
+    """
+    if scan.dataset.kind != Dataset.Kind.REVIEW:
+        raise PolygonError(f"{scan} is not in a review dataset: its polygons are annotations, not reviews.")
+    rows = []
+    for i, rec in enumerate(components):
+        cls = rec.get("cls") or UNKNOWN_CLASS
+        if cls != UNKNOWN_CLASS:
+            _check_class(cls)
+        status = rec.get("status") or Polygon.Status.PROPOSED
+        if status not in Polygon.Status.values:
+            raise PolygonError(f"component {i}: status must be one of {', '.join(Polygon.Status.values)}")
+        try:
+            fields = _polygon_fields(scan=scan, points=rec.get("points"))
+        except PolygonError as exc:
+            raise PolygonError(f"component {i}: {exc}") from None
+        rows.append(Polygon(scan=scan, cls=cls, author=author, score=rec.get("score"), status=status, **fields))
+    with transaction.atomic():
+        scan.polygons.all().delete()
+        Polygon.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
 
 
 def polygon_update(*, polygon: Polygon, version: int | None, cls: str | None = None, points=None,

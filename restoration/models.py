@@ -31,6 +31,8 @@ class Restoration(models.Model):
     viewer = models.JSONField(default=dict, blank=True, help_text="Media paths of the before/after deep-zoom tiles.")
     info = models.JSONField(default=dict, blank=True, help_text="Method, device, model cards, damaged share.")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    review_scan = models.ForeignKey("annotation.Scan", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", help_text="Its components as polygons of a review dataset.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

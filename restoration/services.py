@@ -105,6 +105,43 @@ def restoration_components_save(*, record: Restoration, mask=None, probability=N
     return len(components)
 
 
+def restoration_review_create(*, record: Restoration):
+    """The restoration's components as polygons of a review scan (score and status ``proposed`` each).
+
+    One review dataset per owner (``Review: <username>``, kind ``review``), one scan per restoration
+    (its input's pixels and size, the frame from the scale the detector ran at); calling it again
+    replaces the scan's polygons by the current component list. Returns the scan.
+    """
+    from annotation import services as annotation_services
+    from annotation.models import Dataset, Scan
+
+    if not record.components:
+        raise ValueError("This restoration has not finished yet: it has no components to review.")
+    with record.components.open("rb") as fh:
+        doc = json.loads(fh.read())
+    owner = record.owner
+    dataset, _ = Dataset.objects.get_or_create(
+        name=f"Review: {owner.username if owner else 'anonymous'}",
+        defaults={"kind": Dataset.Kind.REVIEW, "created_by": owner,
+                  "description": "Detected damage of restorations, proposed for review."})
+    if dataset.kind != Dataset.Kind.REVIEW:
+        raise ValueError(f"The dataset {dataset.name!r} exists and is not a review dataset.")
+    scale = doc.get("px_per_mm") or max(record.width, record.height) / 35.0
+    long_mm, short_mm = max(record.width, record.height) / scale, min(record.width, record.height) / scale
+    scan, _ = Scan.objects.update_or_create(
+        dataset=dataset, name=f"restoration {record.pk}: {record.original_name}"[:200],
+        defaults={"width": record.width, "height": record.height, "channels": record.channels,
+                  "bit_depth": record.bit_depth, "image_format": record.image_format, "film_format": "custom",
+                  "frame_long_mm": long_mm, "frame_short_mm": short_mm, "created_by": owner,
+                  "source": f"restoration {record.pk}"})
+    scan.image.name = record.input.name  # the restoration's own (private) input: no copy
+    scan.save(update_fields=["image"])
+    annotation_services.review_polygons_replace(scan=scan, components=doc["components"])
+    record.review_scan = scan
+    record.save(update_fields=["review_scan"])
+    return scan
+
+
 def restoration_repair_start(*, record: Restoration, components, user=None):
     """Check a reviewed component list and queue its repair (``gpu`` queue): kept and added components only.
 

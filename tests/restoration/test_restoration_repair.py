@@ -111,3 +111,38 @@ def test_bad_reviews_are_refused(client, users, finished, components, message):
     client.force_login(users["annotator2"])
     assert client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": []},
                        content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_review_create_stores_the_components_as_a_review_scan(finished):
+    from annotation import services as annotation_services
+    from annotation.core.geometry import PolygonError
+    from annotation.models import Dataset
+
+    # given a finished restoration
+    record, image = finished
+    with record.components.open("rb") as fh:
+        doc = json.loads(fh.read())
+    with record.mask.open("rb") as fh:
+        mask = read_image(fh.read()) > 0
+    # when its review is created (twice: the second replaces the first)
+    services.restoration_review_create(record=record)
+    scan = services.restoration_review_create(record=record)
+    # then one scan of the owner's review dataset holds one proposed polygon per component, with class and score
+    assert scan.dataset.kind == Dataset.Kind.REVIEW and scan.dataset.name == "Review: annotator"
+    assert (scan.width, scan.height, scan.image.name) == (record.width, record.height, record.input.name)
+    record.refresh_from_db()
+    assert record.review_scan == scan
+    polygons = list(scan.polygons.order_by("pk"))
+    assert len(polygons) == len(doc["components"]) > 0
+    assert {p.status for p in polygons} == {"proposed"}
+    assert [p.cls for p in polygons] == [c["cls"] for c in doc["components"]]
+    comps = components_from_document([{"points": p.points} for p in polygons], width=scan.width, height=scan.height)
+    assert (components_to_mask(comps, mask.shape) ^ mask).sum() < 0.01 * mask.sum()
+    # and "unknown" stays out of annotation datasets
+    with pytest.raises(PolygonError, match="Unknown class"):
+        annotation_services.polygon_create(scan=scan, cls="unknown", points=[[1, 1], [5, 1], [5, 5]])
+    plain = Dataset.objects.create(name="plain")
+    other = scan.__class__.objects.create(dataset=plain, name="s", width=20, height=20)
+    with pytest.raises(PolygonError, match="not in a review dataset"):
+        annotation_services.review_polygons_replace(scan=other, components=doc["components"])
