@@ -260,7 +260,7 @@ def _damage_model(model_ref: str):
 def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", steps: int = 1500,
                    batch_size: int = 16, lr: float = 2e-3, crop: int = 192, base: int = 8, depth: int = 5,
                    eval_every: int = 100, seed: int = 0, device: str | None = None, init=None, on_eval=None,
-                   progress=None):
+                   progress=None, sample_workers: int = 0):
     """Train the damage detector from the training split of a clean corpus (see ``train_detector``)."""
     import torch
 
@@ -285,7 +285,7 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
                           data={"corpus": str(Path(corpus_dir).resolve()), "split": "train",
                                 "pictures": {"train": len(train), "val": len(val)}, "by_source_kind": kinds,
                                 "damage_model": f"{record.name} v{record.version}"},
-                          on_eval=on_eval, progress=progress)
+                          on_eval=on_eval, progress=progress, sample_workers=sample_workers)
 
 
 def detector_calibrate(*, weights, corpus_dir, model_ref: str = "FilmDamageSimulator", samples: int = 256,

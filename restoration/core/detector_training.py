@@ -113,6 +113,32 @@ def _augment(x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tupl
     return x.contiguous(), y.contiguous()
 
 
+class SampleStream(torch.utils.data.IterableDataset):
+    """Training batches made in DataLoader worker processes: ``steps`` batches in all, in a fixed order.
+
+    Worker ``w`` of ``n`` makes batches ``w, w + n, w + 2n, ...`` from its own random stream
+    (``[seed, 3, w]``), and a DataLoader takes them from its workers in turn, so a run with the same
+    seed and worker count sees the same batches. Making samples takes about 0.01 s a crop in one
+    process, which bounds a GPU's step; workers make them side by side.
+    """
+
+    def __init__(self, photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank, *,
+                 settings: SampleSettings, batch_size: int, steps: int, seed: int) -> None:
+        super().__init__()
+        self.photos, self.model, self.bank = list(photos), model, bank
+        self.settings, self.batch_size, self.steps, self.seed = settings, batch_size, steps, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        torch.set_num_threads(1)
+        rng = np.random.default_rng([self.seed, 3, worker])
+        for _ in range(worker, self.steps, workers):
+            batch = [make_sample(self.photos[int(rng.integers(len(self.photos)))], self.model, self.bank, rng=rng,
+                                 settings=self.settings) for _ in range(self.batch_size)]
+            yield _augment(*_tensor(batch), rng)
+
+
 def validation_set(photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank, *, n: int, seed: int,
                    settings: SampleSettings, light_damage: bool = True, stream: int = 7,
                    ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
@@ -179,7 +205,7 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
                    arch: UNetConfig | None = None, device: str = "cpu", init: str | Path | None = None,
                    data: dict[str, Any] | None = None,
                    on_eval: Callable[[Evaluation], None] | None = None,
-                   progress: ProgressFn | None = None) -> DetectorResult:
+                   progress: ProgressFn | None = None, sample_workers: int = 0) -> DetectorResult:
     """Train the damage detector on fresh realistic samples; see the module docstring.
 
     Parameters
@@ -197,6 +223,10 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
         A checkpoint of the same architecture to go on from.
     data : dict, optional
         What the pictures are (sources, counts), recorded in the model card.
+    sample_workers : int
+        0 (default): samples are made in this process between steps, from one random stream. More:
+        that many DataLoader worker processes make the batches while the network trains
+        (:class:`SampleStream`; another stream of samples, the same for the same seed and count).
     """
     if not photos or not val_photos:
         raise ValueError("need training and validation photographs")
@@ -206,6 +236,8 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
             abs(arch.canonical_px_per_mm - settings.canonical_px_per_mm) > 1e-9:
         raise ValueError("the detector must be a light-damage segmentation U-Net at the samples' canonical scale "
                          f"({settings.canonical_px_per_mm} px/mm), got {arch}")
+    if isinstance(sample_workers, bool) or not isinstance(sample_workers, int) or sample_workers < 0:
+        raise ValueError(f"sample_workers must be a whole number >= 0, got {sample_workers!r}")
     if settings.size % arch.multiple:
         raise ValueError(f"sample size {settings.size} must be a multiple of {arch.multiple}")
     torch.manual_seed(recipe.seed)
@@ -224,13 +256,22 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
     best: tuple[int, float, dict[str, torch.Tensor]] | None = None
     losses: list[float] = []
     start_time = time.perf_counter()
+    stream = None
+    if sample_workers:
+        stream = iter(torch.utils.data.DataLoader(
+            SampleStream(photos, model, bank, settings=settings, batch_size=recipe.batch_size, steps=recipe.steps,
+                         seed=recipe.seed),
+            batch_size=None, num_workers=sample_workers, prefetch_factor=4, pin_memory=str(device).startswith("cuda")))
     for step in range(1, recipe.steps + 1):
         t = step / recipe.steps  # cosine decay from lr to min_lr
         for group in opt.param_groups:
             group["lr"] = recipe.min_lr + 0.5 * (recipe.lr - recipe.min_lr) * (1 + math.cos(math.pi * t))
-        batch = [make_sample(photos[int(rng.integers(len(photos)))], model, bank, rng=rng, settings=settings)
-                 for _ in range(recipe.batch_size)]
-        xb, yb = _augment(*_tensor(batch), rng)
+        if stream is not None:
+            xb, yb = next(stream)
+        else:
+            batch = [make_sample(photos[int(rng.integers(len(photos)))], model, bank, rng=rng, settings=settings)
+                     for _ in range(recipe.batch_size)]
+            xb, yb = _augment(*_tensor(batch), rng)
         net.train()
         opt.zero_grad(set_to_none=True)
         loss = detector_loss(net(xb.to(device)), yb.to(device), pos_weight=recipe.pos_weight)
@@ -253,18 +294,19 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
                 keep = UNet(arch)
                 keep.load_state_dict(best[2])
                 save_model(out, keep, card=_card(recipe, settings, arch, data, len(val_x), history, best[0],
-                                                 str(device), init, partial=True))
+                                                 str(device), init, partial=True, sample_workers=sample_workers))
             if on_eval is not None:
                 on_eval(ev)
     chosen, _, state = best
     net.load_state_dict(state)
-    card = _card(recipe, settings, arch, data, len(val_x), history, chosen, str(device), init)
+    card = _card(recipe, settings, arch, data, len(val_x), history, chosen, str(device), init,
+                 sample_workers=sample_workers)
     return DetectorResult(save_model(out, net.cpu(), card=card), card, history)
 
 
 def _card(recipe: DetectorRecipe, settings: SampleSettings, arch: UNetConfig, data: dict[str, Any] | None,
           val_samples: int, history: list[Evaluation], chosen: int, device: str, init, *,
-          partial: bool = False) -> dict[str, Any]:
+          partial: bool = False, sample_workers: int = 0) -> dict[str, Any]:
     return {
         "task": "segmentation", "trainer": "detector (fresh realistic samples, restoration.core.realism)",
         "loss": f"bce (pos_weight {recipe.pos_weight})+dice", "recipe": {**asdict(replace(recipe, sample=settings))},
@@ -276,6 +318,7 @@ def _card(recipe: DetectorRecipe, settings: SampleSettings, arch: UNetConfig, da
         "history": [asdict(h) for h in history], "steps": recipe.steps,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "torch": str(torch.__version__), "device": device,
+        **({"sample_workers": sample_workers} if sample_workers else {}),
         **({"continued_from": str(init)} if init else {}),
         **({"partial": True} if partial else {}),
     }

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--device", default=None, help="cpu or cuda (default: a GPU when there is one)")
         parser.add_argument("--init", type=Path, help="Checkpoint of the same architecture to go on from.")
+        parser.add_argument("--workers", type=int, default=0,
+                            help="Processes that make the training samples while the network trains (0: this one, "
+                                 "between steps; on a GPU machine use most of its CPU cores).")
         parser.add_argument("--register", metavar="NAME", help="Also register the model in the database as NAME.")
 
     def handle(self, *args, **o):
@@ -33,6 +36,7 @@ class Command(BaseCommand):
                 corpus_dir=o["corpus"], out=o["out"], model_ref=o["model"], steps=o["steps"],
                 batch_size=o["batch_size"], lr=o["lr"], crop=o["crop"], base=o["base"], depth=o["depth"],
                 eval_every=o["eval_every"], seed=o["seed"], device=o["device"], init=o["init"],
+                sample_workers=o["workers"],
                 on_eval=lambda e: self.stdout.write(
                     f"step {e.step}: loss {e.train_loss:.4f} " + ", ".join(f"{k} {v:.4f}" for k, v in e.val.items())))
         except (ValueError, OSError) as exc:

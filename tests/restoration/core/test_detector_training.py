@@ -59,8 +59,8 @@ def test_operating_point_is_the_best_iou_within_the_clean_flag_budget():
     assert scores["recall"] == 1.0 and scores["clean_flagged"] == pytest.approx(21 / (2 * side * side))
     assert 0.7 <= scores["threshold"] < 0.8 and scores["threshold"] in THRESHOLDS
     assert scores["op_iou"] == pytest.approx(32 / 33) and scores["op_clean_flagged"] == pytest.approx(1 / 2048)
-    # and when no threshold meets the budget (a clean pixel at 0.999), the highest one is taken
-    prob[3, 0, 5, 5] = 0.999
+    # and when no threshold meets the budget (a clean pixel above the highest), the highest one is taken
+    prob[3, 0, 5, 5] = 0.99999
     strict = detection_scores(FixedLogits(_logit(prob)), torch.zeros(n, 3, side, side), y, damaged,
                               max_clean_flagged=1e-4)
     assert strict["threshold"] == max(THRESHOLDS) and strict["op_recall"] == 0.0
@@ -158,3 +158,33 @@ def test_calibration_shows_a_negative_film_detector_the_slides_as_they_are(damag
     assert a["threshold"] in THRESHOLDS and 0.0 <= a["op_clean_flagged"] <= 1.0
     with pytest.raises(ValueError, match="canonical"):
         calibrate_detector(Light(UNetConfig(base=2, depth=1)), photos, model, bank, samples=4, size=64)
+
+
+@needs_public_data
+def test_sample_workers_make_the_same_batches_for_the_same_seed_and_train(damage_source, tmp_path):
+    from torch.utils.data import DataLoader
+
+    from restoration.core.detector_training import SampleStream
+
+    model, bank = damage_source
+    settings = SampleSettings(size=64, damage_level=(1.0, 8.0))
+
+    def batches(seed):
+        stream = SampleStream(_photos(3), model, bank, settings=settings, batch_size=2, steps=5, seed=seed)
+        return list(DataLoader(stream, batch_size=None, num_workers=2))
+
+    a, b, c = batches(0), batches(0), batches(1)
+    assert len(a) == 5 and a[0][0].shape == (2, 3, 64, 64) and a[0][1].shape == (2, 1, 64, 64)
+    assert all(torch.equal(x, y) and torch.equal(m, n) for (x, m), (y, n) in zip(a, b))
+    assert not all(torch.equal(x, y) for (x, _), (y, _) in zip(a, c))
+    assert not torch.equal(a[0][0], a[1][0])  # the two workers draw different samples
+    # and training takes its batches from them
+    recipe = DetectorRecipe(steps=3, batch_size=2, eval_every=3, val_samples=4, sample=settings)
+    arch = UNetConfig(in_channels=3, out_channels=1, base=4, depth=2, task="segmentation",
+                      canonical_px_per_mm=settings.canonical_px_per_mm, light_damage=True)
+    result = train_detector(photos=_photos(3), val_photos=_photos(2, seed=1), model=model, bank=bank,
+                            out=tmp_path / "det.pt", recipe=recipe, arch=arch, sample_workers=2)
+    assert result.card["sample_workers"] == 2 and [e.step for e in result.history] == [3]
+    with pytest.raises(ValueError, match="sample_workers"):
+        train_detector(photos=_photos(1), val_photos=_photos(1), model=model, bank=bank, out=tmp_path / "x.pt",
+                       recipe=recipe, arch=arch, sample_workers=-1)
