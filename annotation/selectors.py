@@ -56,12 +56,20 @@ def assignable_annotators(*, dataset: Dataset) -> QuerySet:
 
 
 def dataset_list(*, user=None) -> QuerySet[Dataset]:
-    """Every dataset with its counts, or (``user``) those the user may open: an annotator's hold a scan of theirs."""
-    qs = Dataset.objects.all() if user is None else visible(user, "annotation_dataset", Dataset.objects.all())
-    return qs.annotate(
-        scan_count=Count("scans", distinct=True),
-        polygon_count=Count("scans__polygons", distinct=True),
-        done_count=Count("scans__assignments", filter=Q(scans__assignments__done=True), distinct=True),
+    """Every dataset with its counts, or (``user``) those the user may open, counted over the scans they may
+    open: an annotator's datasets hold a scan assigned to them, and their counts are of those scans."""
+    if user is None or can(user, "annotation.scan.view_all"):
+        qs = Dataset.objects.all() if user is None else visible(user, "annotation_dataset", Dataset.objects.all())
+        return qs.annotate(
+            scan_count=Count("scans", distinct=True),
+            polygon_count=Count("scans__polygons", distinct=True),
+            done_count=Count("scans__assignments", filter=Q(scans__assignments__done=True), distinct=True),
+        )
+    mine = Q(scans__assignments__annotator=user)
+    return visible(user, "annotation_dataset", Dataset.objects.all()).annotate(
+        scan_count=Count("scans", filter=mine, distinct=True),
+        polygon_count=Count("scans__polygons", filter=mine, distinct=True),
+        done_count=Count("scans__assignments", filter=mine & Q(scans__assignments__done=True), distinct=True),
     )
 
 

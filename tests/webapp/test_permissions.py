@@ -322,3 +322,26 @@ def test_a_participant_token_opens_its_own_survey_session_only(world: World):
     # the survey's own pages, results and pair images stay the researchers'
     assert client.get(f"/surveys/{world.survey.pk}/pairs/{world.pair.pk}/a.png").status_code == 302
     assert client.get(f"/api/surveys/{world.survey.pk}/results/").status_code == 401
+
+
+def test_an_annotator_lists_only_their_datasets_counted_over_their_scans(world: World, users):
+    from annotation import services as annotation_services
+
+    other = annotation_services.scan_create(dataset=world.scan.dataset, name="not-yours", width=4000, height=3000,
+                                            build_tiles=False)
+    for i in range(2):
+        annotation_services.polygon_create(scan=other, cls="dirt", points=[[100 + i, 100], [300, 100], [200, 300]])
+    annotation_services.dataset_get_or_create(name="elsewhere")
+
+    def listed(role: str) -> dict:
+        return {d["name"]: (d["scan_count"], d["polygon_count"])
+                for d in world.clients[role].get("/api/annotation/datasets/").json()}
+
+    assert listed("annotator") == {"catalogue": (1, 1)}
+    assert listed("annotator2") == {}
+    assert listed("researcher") == {"catalogue": (2, 3), "elsewhere": (0, 0)}
+    # the page says the same
+    client = Client()
+    client.force_login(users["annotator"])
+    page = client.get("/annotate/").content.decode()
+    assert "catalogue" in page and "elsewhere" not in page
