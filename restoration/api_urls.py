@@ -8,5 +8,6 @@ urlpatterns = [
     path("jobs/<int:restoration_id>/", apis.RestorationDetailApi.as_view(), name="restoration-api-detail"),
     path("jobs/<int:restoration_id>/components/", apis.RestorationComponentsApi.as_view(),
          name="restoration-api-components"),
+    path("jobs/<int:restoration_id>/review/", apis.RestorationReviewApi.as_view(), name="restoration-api-review"),
     path("jobs/<int:restoration_id>/repair/", apis.RestorationRepairApi.as_view(), name="restoration-api-repair"),
 ]

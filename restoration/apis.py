@@ -118,3 +118,19 @@ class RestorationRepairApi(APIView):
         except ValueError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RestorationReviewApi(APIView):
+    """Put the restoration's components on a scan of its owner's review dataset, as proposed polygons."""
+
+    permission_classes = (Allowed("restoration.create"),)
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request, restoration_id: int):
+        record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
+        try:
+            scan = services.restoration_review_create(record=record)
+        except ValueError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response({"scan": scan.pk, "dataset": scan.dataset_id, "polygons": scan.polygons.count()},
+                        status=status.HTTP_201_CREATED)

@@ -114,7 +114,7 @@ def test_bad_reviews_are_refused(client, users, finished, components, message):
 
 
 @pytest.mark.django_db
-def test_review_create_stores_the_components_as_a_review_scan(finished):
+def test_review_create_stores_the_components_as_a_review_scan(client, users, finished):
     from annotation import services as annotation_services
     from annotation.core.geometry import PolygonError
     from annotation.models import Dataset
@@ -125,9 +125,12 @@ def test_review_create_stores_the_components_as_a_review_scan(finished):
         doc = json.loads(fh.read())
     with record.mask.open("rb") as fh:
         mask = read_image(fh.read()) > 0
-    # when its review is created (twice: the second replaces the first)
-    services.restoration_review_create(record=record)
+    # when its review is created (twice, the first through the API: the second replaces the first)
+    client.force_login(users["annotator"])
+    r = client.post(f"/api/restoration/jobs/{record.pk}/review/")
+    assert r.status_code == 201 and r.json()["polygons"] == len(doc["components"]), r.content
     scan = services.restoration_review_create(record=record)
+    assert scan.pk == r.json()["scan"]
     # then one scan of the owner's review dataset holds one proposed polygon per component, with class and score
     assert scan.dataset.kind == Dataset.Kind.REVIEW and scan.dataset.name == "Review: annotator"
     assert (scan.width, scan.height, scan.image.name) == (record.width, record.height, record.input.name)

@@ -86,6 +86,7 @@ TABLE: dict[str, tuple] = {
       "restoration-api-detail": ("GET", 401, 401, 404, 404, 200, 200),
       "restoration-api-components": ("GET", 401, 401, 404, 404, 400, 400),  # not finished: no list yet
       "restoration-api-repair": ("POST", 401, 401, 404, 404, 400, 400),
+      "restoration-api-review": ("POST", 401, 401, 404, 404, 400, 400),  # not finished: nothing to review
     # Evaluation: reading is open to anyone; the ground truth is hidden (administrators and the benchmark's
     # organisers only); the submission is the researcher's draft
       "evaluation:index": ("GET", 200, 200, 200, 200, 200, 200),
