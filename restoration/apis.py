@@ -105,16 +105,18 @@ class RestorationRepairApi(APIView):
 
     class RepairInputSerializer(StrictSerializer):
         components = serializers.ListField(
-            child=serializers.DictField(), allow_empty=True,
+            child=serializers.DictField(), allow_empty=True, required=False,
             help_text="The component list (GET components/) with each status kept, rejected or added; "
-                      "an added component needs points [[x, y], ...] in full-resolution pixels.")
+                      "an added component needs points [[x, y], ...] in full-resolution pixels. Left out: "
+                      "the polygons of the restoration's review scan (POST review/), as reviewed there.")
 
     @extend_schema(request=RepairInputSerializer, responses={202: JobSerializer})
     def post(self, request, restoration_id: int):
         record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
         data = validated(self.RepairInputSerializer, request.data)
         try:
-            job = services.restoration_repair_start(record=record, components=data["components"], user=request.user)
+            job = services.restoration_repair_start(record=record, components=data.get("components"),
+                                                    user=request.user)
         except ValueError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

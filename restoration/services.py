@@ -142,17 +142,28 @@ def restoration_review_create(*, record: Restoration):
     return scan
 
 
+def restoration_review_components(*, record: Restoration) -> list[dict]:
+    """The polygons of the restoration's review scan as component records (points, class, score, status)."""
+    if record.review_scan_id is None:
+        raise ValueError("This restoration has no review yet: create it (POST .../review/) or send the components.")
+    return [{"points": p.points, "cls": p.cls, "score": p.score, "status": p.status or "added"}
+            for p in record.review_scan.polygons.order_by("pk")]
+
+
 def restoration_repair_start(*, record: Restoration, components, user=None):
     """Check a reviewed component list and queue its repair (``gpu`` queue): kept and added components only.
 
     ``components``: the restoration's component list (``GET`` its components download) with each
     ``status`` set to ``kept``, ``rejected`` or ``added`` (new polygons); ``proposed`` counts as kept.
+    None: the polygons of its review scan (``restoration_review_create``), as reviewed there.
     Raises ``ValueError`` for a restoration that has not finished or a list that is not one.
     """
     from restoration.core.components import components_document, components_from_document
 
     if not record.output:
         raise ValueError("This restoration has not finished yet: repair its reviewed mask once it has.")
+    if components is None:
+        components = restoration_review_components(record=record)
     comps = components_from_document(components, width=record.width, height=record.height)
     name = storage.save_bytes(f"{viewer_prefix(record).rsplit('/', 1)[0]}/review-{uuid.uuid4().hex}.json",
                               json.dumps(components_document(comps, width=record.width,
@@ -189,6 +200,15 @@ def restoration_repair(*, record: Restoration, review: str, progress=None) -> di
                    "repair": {"inpainting": result.info["inpainting"], "components": counts, "review": review}}
     restoration_components_save(record=record, components=comps)
     record.save(update_fields=["output", "mask", "viewer", "info", "components"])
+    if record.review_scan_id is not None:  # the review scan shows what was repaired, where its polygons are valid
+        from annotation import services as annotation_services
+
+        try:
+            annotation_services.review_polygons_replace(scan=record.review_scan,
+                                                        components=[c.to_json() for c in comps])
+        except ValueError as exc:
+            record.info["repair"]["review_scan"] = f"not updated: {exc}"
+            record.save(update_fields=["info"])
     if progress:
         progress(1000, 1000, "done")
     return {"restoration_id": record.pk, "damaged_fraction": result.info["damaged_share"], "components": counts}

@@ -149,3 +149,31 @@ def test_review_create_stores_the_components_as_a_review_scan(client, users, fin
     other = scan.__class__.objects.create(dataset=plain, name="s", width=20, height=20)
     with pytest.raises(PolygonError, match="not in a review dataset"):
         annotation_services.review_polygons_replace(scan=other, components=doc["components"])
+
+
+@pytest.mark.django_db
+def test_repair_from_the_review_scan(client, users, finished):
+    # given a restoration whose review scan has one polygon rejected there
+    record, image = finished
+    client.force_login(users["annotator"])
+    assert client.post(f"/api/restoration/jobs/{record.pk}/repair/", {}, content_type="application/json"
+                       ).status_code == 400  # no review yet, no components: refused
+    scan = services.restoration_review_create(record=record)
+    first = scan.polygons.order_by("pk").first()
+    first.status = "rejected"
+    first.save()
+    # when the repair is asked for without a component list
+    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {}, content_type="application/json")
+    assert r.status_code == 202, r.content
+    services.restoration_repair(record=record, review=Job.objects.get(pk=r.json()["id"]).params["review"])
+    record.refresh_from_db()
+    with record.output.open("rb") as fh:
+        out = read_image(fh.read())
+    # then the rejected polygon's pixels are the input's, the others were repaired, and the scan says so
+    comps = components_from_document([{"points": p.points} for p in scan.polygons.order_by("pk")],
+                                     width=record.width, height=record.height)
+    rejected = components_to_mask(comps[:1], image.shape[:2])
+    np.testing.assert_array_equal(out[rejected], image[rejected])
+    assert np.any(out != image, axis=-1)[components_to_mask(comps[1:], image.shape[:2])].any()
+    assert sorted(p.status for p in scan.polygons.all()).count("rejected") == 1
+    assert record.info["repair"]["components"]["rejected"] == 1
