@@ -36,8 +36,9 @@ def test_every_job_kind_is_declared_once_by_its_task_when_django_starts():
     kinds = registry.kinds()
     # the apps' tasks modules were imported by JobsConfig.ready, not by a worker
     assert {"scan.tiles", "bank.cutout_scan", "damage_model.fit", "overlay.preview", "dataset.build",
-            "restoration.run", "train.segmentation", "train.restoration", "train.detector", "benchmark.baselines",
-            "benchmark.import", "submission.score", "survey.build_pairs", "diagnostic", "diagnostic.gpu"} <= set(kinds)
+            "restoration.run", "restoration.repair", "train.segmentation", "train.restoration", "train.detector",
+            "benchmark.baselines", "benchmark.import", "submission.score", "survey.build_pairs", "diagnostic",
+            "diagnostic.gpu"} <= set(kinds)
     for spec in kinds.values():
         task = app.tasks[spec.task_name]
         assert task.queue == spec.queue and task.acks_late == spec.idempotent, spec

@@ -177,3 +177,30 @@ def test_repair_from_the_review_scan(client, users, finished):
     assert np.any(out != image, axis=-1)[components_to_mask(comps[1:], image.shape[:2])].any()
     assert sorted(p.status for p in scan.polygons.all()).count("rejected") == 1
     assert record.info["repair"]["components"]["rejected"] == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_repair_job_on_a_real_worker(client, users, celery_worker_process):
+    from tests.support import wait_for_job
+
+    # given a finished restoration with its component list
+    image, _ = specked(120, 160, seed=7)
+    record = services.restoration_create(owner=users["annotator"], image=encode_image(image, fmt="PNG"),
+                                         filename="scan.png", method="dust-scratches", enqueue=False)
+    services.restoration_run(record=record)
+    client.force_login(users["annotator"])
+    doc = client.get(f"/api/restoration/jobs/{record.pk}/components/").json()
+    doc["components"][0]["status"] = "rejected"
+    # when its repair runs on the worker
+    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": doc["components"]},
+                    content_type="application/json")
+    job = wait_for_job(r.json()["id"], timeout=180)
+    # then it succeeded and the rejected component is left as it was
+    assert job.state == "succeeded", job.error
+    record.refresh_from_db()
+    assert record.info["repair"]["components"]["rejected"] == 1
+    with record.output.open("rb") as fh:
+        out = read_image(fh.read())
+    rejected = components_to_mask(components_from_document(doc, width=160, height=120)[:1], (120, 160))
+    np.testing.assert_array_equal(out[rejected], image[rejected])
