@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +14,7 @@ from annotation.core.geometry import PolygonError
 from annotation.core.stats import damage_stats
 from imaging.io import ImageError
 from webapp.api import flat_errors, list_window, validated  # noqa: F401 (re-exported)
-from webapp.permissions import Allowed, can, require
+from webapp.permissions import Allowed, require
 
 from . import selectors, services
 from .models import BankEntry, Dataset, Polygon, Scan
@@ -27,16 +27,6 @@ from .serializers import (
     ScanCreateSerializer,
     ScanSerializer,
 )
-
-
-def visible_scan_artefacts(request, dataset_id: int):
-    """The dataset and the annotations of its scans this user may open (404 when none: an annotator sees only
-    the scans assigned to them, researchers and administrators every scan)."""
-    dataset = get_object_or_404(Dataset, pk=dataset_id)
-    if not can(request.user, "annotation.dataset.view", dataset):
-        raise NotFound("No dataset with that id holds a scan you may open.")
-    visible = list(selectors.scan_list_for(user=request.user).filter(dataset=dataset).values_list("pk", flat=True))
-    return dataset, selectors.dataset_scan_artefacts(dataset=dataset, scan_ids=visible)
 
 
 def editable_scan(request, scan_id: int) -> Scan:
@@ -64,7 +54,7 @@ class DatasetListApi(APIView):
 
 class DatasetStatsApi(APIView):
     def get(self, request, dataset_id: int):
-        dataset, scans = visible_scan_artefacts(request, dataset_id)
+        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
         return Response(damage_stats(scans, name=dataset.name))
 
 
@@ -77,7 +67,7 @@ class DatasetExportApi(APIView):
     def get(self, request, dataset_id: int):
         import json
 
-        dataset, scans = visible_scan_artefacts(request, dataset_id)
+        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
         fmt = request.query_params.get("as", "json")
         if fmt == "coco":
             body = export_coco(scans, dataset=dataset.name)

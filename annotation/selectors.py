@@ -5,6 +5,8 @@ from collections import Counter
 
 import numpy as np
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from annotation.core.types import CLASSES, Artefact, ScanArtefacts
 from webapp.permissions import can, visible
@@ -15,6 +17,16 @@ from .models import Assignment, Dataset, Polygon, Scan
 def scan_list_for(*, user) -> QuerySet[Scan]:
     """Scans a user may open (``webapp.permissions``): annotators their assigned ones, researchers every scan."""
     return visible(user, "scan", Scan.objects.select_related("dataset").annotate(polygon_count=Count("polygons")))
+
+
+def dataset_open_for(*, user, dataset_id: int) -> tuple[Dataset, QuerySet[Scan], list[ScanArtefacts]]:
+    """The dataset, its scans this user may open and their annotations; Http404 when the user may open none
+    (an annotator sees the scans assigned to them, and the statistics and exports of those only)."""
+    dataset = get_object_or_404(Dataset, pk=dataset_id)
+    if not can(user, "annotation.dataset.view", dataset):
+        raise Http404("No dataset with that id holds a scan you may open.")
+    scans = scan_list_for(user=user).filter(dataset=dataset)
+    return dataset, scans, dataset_scan_artefacts(dataset=dataset, scan_ids=list(scans.values_list("pk", flat=True)))
 
 
 def scan_can_edit(*, scan: Scan, user) -> bool:

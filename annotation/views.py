@@ -6,7 +6,6 @@ import json
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -47,20 +46,9 @@ def scan_annotate(request, scan_id: int):
     })
 
 
-def _open_dataset(request, dataset_id: int):
-    """The dataset and its scans this user may open (404 when none: an annotator sees the scans assigned to them,
-    and the statistics of those only)."""
-    dataset = get_object_or_404(Dataset, pk=dataset_id)
-    if not can(request.user, "annotation.dataset.view", dataset):
-        raise Http404("No dataset with that id holds a scan you may open.")
-    scans = selectors.scan_list_for(user=request.user).filter(dataset=dataset)
-    return dataset, scans, selectors.dataset_scan_artefacts(dataset=dataset,
-                                                            scan_ids=list(scans.values_list("pk", flat=True)))
-
-
 @permission_required("annotation.view")
 def dataset_detail(request, dataset_id: int):
-    dataset, scans, artefacts = _open_dataset(request, dataset_id)
+    dataset, scans, artefacts = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
     scans = scans.prefetch_related("assignments__annotator")
     stats = damage_stats(artefacts, name=dataset.name)
     return render(request, "annotation/dataset_detail.html", {
@@ -143,7 +131,7 @@ def _assign_post(post, *, dataset: Dataset) -> str:
 
 @permission_required("annotation.view")
 def dataset_statistics(request, dataset_id: int):
-    dataset, _, scans = _open_dataset(request, dataset_id)
+    dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
     return render(request, "annotation/dataset_statistics.html", {
         "dataset": dataset,
         "stats": damage_stats(scans, name=dataset.name),
