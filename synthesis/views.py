@@ -169,7 +169,13 @@ def dataset_delete(request, dataset_id: int):
     return redirect("synthesis:index")
 
 
-def _zip_response(files, filename: str) -> StreamingHttpResponse:
+def _zip_download(request, files_of, record, filename: str, back: str, **back_kwargs):
+    """A streamed zip of ``files_of(record)``, or back to ``back`` with the reason when it cannot be made."""
+    try:
+        files = files_of(record)
+    except ValueError as exc:
+        messages.error(request, f"Download refused: {exc}")
+        return redirect(back, **back_kwargs)
     response = StreamingHttpResponse(stream_zip(files), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -178,20 +184,12 @@ def _zip_response(files, filename: str) -> StreamingHttpResponse:
 @permission_required("synthesis.dataset.download")
 def dataset_download(request, dataset_id: int):
     dataset = get_object_or_404(SyntheticDataset, pk=dataset_id)
-    try:
-        files = services.synthetic_dataset_files(dataset)
-    except ValueError as exc:
-        messages.error(request, f"Download refused: {exc}")
-        return redirect("synthesis:dataset", dataset_id=dataset.pk)
-    return _zip_response(files, f"{dataset.name}.zip")
+    return _zip_download(request, services.synthetic_dataset_files, dataset, f"{dataset.name}.zip",
+                         "synthesis:dataset", dataset_id=dataset.pk)
 
 
 @permission_required("synthesis.view")
 def preview_download(request, preview_id: int):
     preview = get_object_or_404(OverlayPreview, pk=preview_id)
-    try:
-        files = services.preview_files(preview)
-    except ValueError as exc:
-        messages.error(request, f"Download refused: {exc}")
-        return redirect("synthesis:preview", preview_id=preview.pk)
-    return _zip_response(files, f"preview-{preview.pk}.zip")
+    return _zip_download(request, services.preview_files, preview, f"preview-{preview.pk}.zip",
+                         "synthesis:preview", preview_id=preview.pk)
