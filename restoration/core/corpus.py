@@ -655,8 +655,7 @@ def calibration_items(out_dir: str | os.PathLike, *,
         As :func:`load_corpus`, and when the corpus holds no picture of ``sources``.
     """
     wanted = set(sources)
-    items = [i for i in load_corpus(out_dir, split="heldout") if i.source in wanted and i.font is None
-             and i.kind != "text"]
+    items = [i for i in load_corpus(out_dir, split="heldout") if i.source in wanted and i.kind != "text"]
     if not items:
         raise CorpusError(f"the corpus at {out_dir} holds no held-out picture of {', '.join(sorted(wanted))} to "
                           "calibrate on; install their Debian packages and run `make corpus` again")

@@ -113,6 +113,14 @@ def _augment(x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tupl
     return x.contiguous(), y.contiguous()
 
 
+def _batch(photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank, *, rng: np.random.Generator,
+           settings: SampleSettings, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One augmented training batch of fresh samples, each from a photograph drawn from ``rng``."""
+    batch = [make_sample(photos[int(rng.integers(len(photos)))], model, bank, rng=rng, settings=settings)
+             for _ in range(batch_size)]
+    return _augment(*_tensor(batch), rng)
+
+
 class SampleStream(torch.utils.data.IterableDataset):
     """Training batches made in DataLoader worker processes: ``steps`` batches in all, in a fixed order.
 
@@ -134,9 +142,8 @@ class SampleStream(torch.utils.data.IterableDataset):
         torch.set_num_threads(1)
         rng = np.random.default_rng([self.seed, 3, worker])
         for _ in range(worker, self.steps, workers):
-            batch = [make_sample(self.photos[int(rng.integers(len(self.photos)))], self.model, self.bank, rng=rng,
-                                 settings=self.settings) for _ in range(self.batch_size)]
-            yield _augment(*_tensor(batch), rng)
+            yield _batch(self.photos, self.model, self.bank, rng=rng, settings=self.settings,
+                         batch_size=self.batch_size)
 
 
 def validation_set(photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank, *, n: int, seed: int,
@@ -266,12 +273,8 @@ def train_detector(*, photos: Sequence[np.ndarray], val_photos: Sequence[np.ndar
         t = step / recipe.steps  # cosine decay from lr to min_lr
         for group in opt.param_groups:
             group["lr"] = recipe.min_lr + 0.5 * (recipe.lr - recipe.min_lr) * (1 + math.cos(math.pi * t))
-        if stream is not None:
-            xb, yb = next(stream)
-        else:
-            batch = [make_sample(photos[int(rng.integers(len(photos)))], model, bank, rng=rng, settings=settings)
-                     for _ in range(recipe.batch_size)]
-            xb, yb = _augment(*_tensor(batch), rng)
+        xb, yb = next(stream) if stream is not None else _batch(photos, model, bank, rng=rng, settings=settings,
+                                                                batch_size=recipe.batch_size)
         net.train()
         opt.zero_grad(set_to_none=True)
         loss = detector_loss(net(xb.to(device)), yb.to(device), pos_weight=recipe.pos_weight)
