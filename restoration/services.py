@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,24 +61,36 @@ def viewer_prefix(record: Restoration) -> str:
     return f"private/restorations/{record.owner_id or 'anon'}/r{record.pk}/viewer"
 
 
+def _input_image(record: Restoration):
+    with record.input.open("rb") as fh:
+        return imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+
+
+def _work_progress(progress):
+    """The restoration's own progress as the first 90% of the job's (storing the results is the rest)."""
+    def report(current: int, total: int, message: str | None = None) -> None:
+        if progress:
+            progress(int(current * 0.9), total, message)
+    return report
+
+
+def _store_result(record: Restoration, result, viewers: dict) -> dict:
+    """Write the result (the input's format and depth) and its mask to the record (unsaved); return the stored
+    viewer pyramids of ``viewers`` (name -> array), by name."""
+    output = imio.encode_image(result.image, fmt=record.image_format)
+    record.output.save(f"restored-{record.pk}.{EXTENSIONS[record.image_format]}", ContentFile(output), save=False)
+    record.mask.save(f"mask-{record.pk}.png", ContentFile(imio.encode_image(result.mask, fmt="PNG")), save=False)
+    return {name: storage.save_dzi(f"{viewer_prefix(record)}/{name}", imio.to_display_8bit(array), name=name)
+            for name, array in viewers.items()}
+
+
 def restoration_run(*, record: Restoration, progress=None) -> dict:
     """Run the record's method over its scan; write the result (same format and depth), mask and viewer tiles."""
     from restoration.core.methods import restore_image
 
-    with record.input.open("rb") as fh:
-        image = imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
-
-    def per_mille(current: int, total: int, message: str | None = None) -> None:
-        if progress:
-            progress(int(current * 0.9), total, message)
-
-    result = restore_image(image, method=record.method, options=record.options, progress=per_mille)
-    ext = EXTENSIONS[record.image_format]
-    output = imio.encode_image(result.image, fmt=record.image_format)
-    record.output.save(f"restored-{record.pk}.{ext}", ContentFile(output), save=False)
-    record.mask.save(f"mask-{record.pk}.png", ContentFile(imio.encode_image(result.mask, fmt="PNG")), save=False)
-    viewer = {name: storage.save_dzi(f"{viewer_prefix(record)}/{name}", imio.to_display_8bit(array), name=name)
-              for name, array in (("before", image), ("after", result.image), ("mask", result.mask))}
+    image = _input_image(record)
+    result = restore_image(image, method=record.method, options=record.options, progress=_work_progress(progress))
+    viewer = _store_result(record, result, {"before": image, "after": result.image, "mask": result.mask})
     info = dict(result.info)
     info["damaged_fraction"] = float((result.mask > 0).mean())
     info["changed_pixels"] = int(np.any(result.image != image, axis=-1).sum() if image.ndim == 3
@@ -179,22 +192,11 @@ def restoration_repair(*, record: Restoration, review: str, progress=None) -> di
 
     comps = components_from_document(json.loads(storage.read_bytes(review)), width=record.width,
                                       height=record.height)
-    with record.input.open("rb") as fh:
-        image = imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+    image = _input_image(record)
     mask = components_to_mask(comps, image.shape[:2], statuses=REPAIRED_STATUSES)
-
-    def per_mille(current: int, total: int, message: str | None = None) -> None:
-        if progress:
-            progress(int(current * 0.9), total, message)
-
     result = repair_image(image, mask, method=record.method, seed=int(record.options.get("seed", 0)),
-                          progress=per_mille)
-    output = imio.encode_image(result.image, fmt=record.image_format)
-    record.output.save(f"restored-{record.pk}.{EXTENSIONS[record.image_format]}", ContentFile(output), save=False)
-    record.mask.save(f"mask-{record.pk}.png", ContentFile(imio.encode_image(result.mask, fmt="PNG")), save=False)
-    record.viewer = {**record.viewer, **{
-        name: storage.save_dzi(f"{viewer_prefix(record)}/{name}", imio.to_display_8bit(array), name=name)
-        for name, array in (("after", result.image), ("mask", result.mask))}}
+                          progress=_work_progress(progress))
+    record.viewer = {**record.viewer, **_store_result(record, result, {"after": result.image, "mask": result.mask})}
     counts = {s: sum(c.status == s for c in comps) for s in ("proposed", "kept", "rejected", "added")}
     record.info = {**record.info, "damaged_fraction": result.info["damaged_share"],
                    "repair": {"inpainting": result.info["inpainting"], "components": counts, "review": review}}
@@ -296,9 +298,7 @@ def detector_train(*, corpus_dir, out, model_ref: str = "FilmDamageSimulator", s
     arch = type(arch)(**{**arch.__dict__, "base": base, "depth": depth})
     recipe = DetectorRecipe(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, seed=seed,
                             sample=settings_)
-    kinds: dict[str, int] = {}
-    for item in items:
-        kinds[f"{item.source}/{item.kind}"] = kinds.get(f"{item.source}/{item.kind}", 0) + 1
+    kinds = dict(Counter(f"{item.source}/{item.kind}" for item in items))
     return train_detector(photos=train, val_photos=val, model=synthesis_services.damage_model_core(record),
                           bank=synthesis_services.artefact_bank(), out=out, recipe=recipe, arch=arch,
                           device=device or ("cuda" if torch.cuda.is_available() else "cpu"), init=init,
@@ -329,9 +329,7 @@ def detector_calibrate(*, weights, corpus_dir, model_ref: str = "FilmDamageSimul
                                 synthesis_services.artefact_bank(), samples=samples, seed=seed,
                                 max_clean_flagged=max_clean_flagged)
     if write:
-        kinds: dict[str, int] = {}
-        for i in items:
-            kinds[i.kind] = kinds.get(i.kind, 0) + 1
+        kinds = dict(Counter(i.kind for i in items))
         card = {**card, "threshold": scores["threshold"],
                 "calibration": {"scores": scores, "samples": samples, "seed": seed, "pictures": len(pictures),
                                 "kinds": kinds, "corpus": str(Path(corpus_dir).resolve()),
