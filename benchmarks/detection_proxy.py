@@ -5,10 +5,9 @@ so it cannot show that a detector flags printed text, edges and highlights on re
 uses only sources that training never saw:
 
 * **Pictures**: the MATE desktop backgrounds (``/usr/share/backgrounds/mate/**``, Debian package
-  mate-backgrounds). Only photographs are kept, by a simple test (:func:`is_photograph`, or
-  ``restoration.core.corpus.is_photograph`` when that module exists): a JPEG file whose 512 px
-  thumbnail holds at least 256 distinct colours at 5 bits a channel; the flat and vector art (all the
-  PNG files, ``GreenTraditional.jpg``) fails it. Copies of one picture at other sizes
+  mate-backgrounds), read through the project's one image reader. Only photographs are kept, by the clean
+  corpus's test (``restoration.core.corpus.is_photograph``: flat, gradient, vector and dithered art fails it; the
+  PNG files, ``GreenTraditional.jpg``). Copies of one picture at other sizes
   (``Elephants_3840x2160.jpg``) are kept once, the largest. ``abstract/Elephants`` (a textured
   digital painting, not flat) passes the test and is kept.
 * **Hard negatives**, rendered here with a seeded generator on crops of those photographs (no held-out
@@ -91,6 +90,7 @@ sys.path.insert(0, str(REPO))
 from annotation.core.formats import load_public_dataset  # noqa: E402
 from annotation.core.types import FrameGeometry  # noqa: E402
 from evaluation.core.metrics import dilate_mask, masked_psnr, psnr, ssim  # noqa: E402
+from restoration.core import corpus  # noqa: E402
 from restoration.core.methods import get_methods  # noqa: E402
 from restoration.core.pipeline import FRAME_LONG_MM  # noqa: E402
 from restoration.core.realism import MASK_ALPHA, SampleSettings, jpeg_roundtrip, resample  # noqa: E402
@@ -120,22 +120,8 @@ GRAIN = SampleSettings()  # realism's grain ranges
 
 
 def is_photograph(path: Path) -> bool:
-    """A photograph, not flat or vector art: a JPEG whose 512 px thumbnail holds >= 256 colours (5 bits each)."""
-    try:
-        from restoration.core.corpus import is_photograph as corpus_test  # type: ignore[attr-defined]
-    except ImportError:
-        corpus_test = None
-    if corpus_test is not None:
-        return bool(corpus_test(path))
-    if path.suffix.lower() not in (".jpg", ".jpeg"):
-        return False
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        return False
-    f = 512 / max(image.shape[:2])
-    thumb = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else image
-    q = (thumb.reshape(-1, 3) >> 3).astype(np.int32)
-    return len(np.unique(q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2])) >= 256
+    """A photograph, not flat or vector art: the clean corpus's own test (restoration.core.corpus)."""
+    return bool(corpus.is_photograph(path))
 
 
 def held_out_photos(root: Path = BACKGROUNDS) -> list[tuple[str, np.ndarray]]:
@@ -150,7 +136,7 @@ def held_out_photos(root: Path = BACKGROUNDS) -> list[tuple[str, np.ndarray]]:
             chosen[key] = path
     photos = []
     for key in sorted(chosen):
-        image = cv2.imread(str(chosen[key]), cv2.IMREAD_COLOR)[..., ::-1]
+        image = corpus.read_picture(chosen[key])
         h, w = image.shape[:2]
         aspect = FRAME_LONG_MM / FRAME_SHORT_MM
         if w / h > aspect:

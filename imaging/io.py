@@ -32,6 +32,7 @@ from imaging.probe import (
     read_bytes,
     sniff_format,
     tiff_info,
+    webp_info,
 )
 
 __all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_SUFFIXES", "ImageError", "ImageInfo", "check_image", "encode_image",
@@ -55,8 +56,8 @@ def _check_size(info: ImageInfo, max_pixels: int | None) -> None:
 
 
 def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS,
-               single_image: bool = False) -> np.ndarray:
-    """Decode a TIFF, PNG or JPEG image.
+               single_image: bool = False, webp: bool = False) -> np.ndarray:
+    """Decode a TIFF, PNG or JPEG image (and WebP when ``webp``).
 
     Parameters
     ----------
@@ -65,6 +66,8 @@ def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS,
         Largest width x height accepted; checked on the header before decoding.
     single_image : bool
         Refuse a TIFF that holds several images (pages or a stack) instead of reading its first.
+    webp : bool
+        Also read WebP (8-bit RGB(A)): for the clean corpus's wallpapers; scans are never WebP.
 
     Returns
     -------
@@ -81,13 +84,13 @@ def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS,
     if max_pixels is not None and max_pixels <= 0:
         raise ValueError(f"max_pixels must be positive or None, got {max_pixels}")
     with _named(source):
-        return _read(source, max_pixels, single_image)
+        return _read(source, max_pixels, single_image, webp)
 
 
-def image_size(path: str | os.PathLike) -> tuple[int, int]:
+def image_size(path: str | os.PathLike, *, webp: bool = False) -> tuple[int, int]:
     """``(height, width)`` of an image file from its header, without decoding the pixels."""
     with _named(path):
-        info = probe_image(path)
+        info = probe_image(path, webp=webp)
     return info.height, info.width
 
 
@@ -102,14 +105,16 @@ def _named(source: Source):
         raise ImageError(f"{Path(source).name}: {exc}") from None
 
 
-def _read(source: Source, max_pixels: int | None, single_image: bool) -> np.ndarray:
-    fmt = sniff_format(read_bytes(source, 16))
+def _read(source: Source, max_pixels: int | None, single_image: bool, webp: bool) -> np.ndarray:
+    fmt = sniff_format(read_bytes(source, 16), webp=webp)
     if fmt == "TIFF":
         return _read_tiff(source, max_pixels, single_image)
     data = read_bytes(source)
     if fmt == "PNG":
         _check_size(png_info(data), max_pixels)
         check_png_structure(data)
+    elif fmt == "WEBP":
+        _check_size(webp_info(data), max_pixels)
     else:
         _check_size(jpeg_info(data, require_complete=True), max_pixels)
     array = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)

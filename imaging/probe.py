@@ -35,7 +35,7 @@ class ImageError(ValueError):
 class ImageInfo:
     """What an image's header says. ``channels`` counts samples as stored."""
 
-    format: str  # "TIFF", "PNG" or "JPEG"
+    format: str  # "TIFF", "PNG", "JPEG" or "WEBP"
     width: int
     height: int
     channels: int
@@ -66,8 +66,12 @@ def read_bytes(source: Source, limit: int | None = None) -> bytes:
     raise TypeError(f"expected a path, bytes or a binary file, got {type(source).__name__}")
 
 
-def sniff_format(head: bytes) -> str:
-    """``"TIFF"``, ``"PNG"`` or ``"JPEG"`` from a file's first bytes; :class:`ImageError` otherwise."""
+def sniff_format(head: bytes, *, webp: bool = False) -> str:
+    """``"TIFF"``, ``"PNG"`` or ``"JPEG"`` from a file's first bytes; :class:`ImageError` otherwise.
+
+    ``webp=True`` also recognises ``"WEBP"`` (RIFF ... WEBP): the clean corpus reads Debian's WebP
+    wallpapers; scans, uploads and results stay TIFF, PNG or JPEG, so WebP is refused by default.
+    """
     if not head:
         raise ImageError("the file is empty (0 bytes)")
     if head.startswith(PNG_SIGNATURE):
@@ -76,8 +80,31 @@ def sniff_format(head: bytes) -> str:
         return "JPEG"
     if head[:4] in _TIFF_MAGICS:
         return "TIFF"
+    if webp and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
     raise ImageError("not a supported image: the file is neither TIFF, PNG nor JPEG "
                      "(unknown signature)")
+
+
+def webp_info(head: bytes) -> ImageInfo:
+    """Size and channels from a WebP's first chunk (VP8 lossy, VP8L lossless or VP8X extended)."""
+    chunk = head[12:16]
+    if chunk == b"VP8 " and len(head) >= 30 and head[23:26] == b"\x9d\x01\x2a":
+        width, height = (v & 0x3FFF for v in struct.unpack("<HH", head[26:30]))
+        channels = 3
+    elif chunk == b"VP8L" and len(head) >= 25 and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        channels = 4 if bits >> 28 & 1 else 3
+    elif chunk == b"VP8X" and len(head) >= 30:
+        width = int.from_bytes(head[24:27], "little") + 1
+        height = int.from_bytes(head[27:30], "little") + 1
+        channels = 4 if head[20] & 0x10 else 3
+    else:
+        raise ImageError("corrupt WebP: the VP8/VP8L/VP8X header is missing or truncated")
+    if width == 0 or height == 0:
+        raise ImageError(f"corrupt WebP header: {width} x {height}")
+    return ImageInfo("WEBP", width, height, channels, 8)
 
 
 def png_info(head: bytes) -> ImageInfo:
@@ -185,7 +212,7 @@ def open_tiff(source: Source):
         raise ImageError(f"corrupt or truncated TIFF: {exc}") from None
 
 
-def probe_image(source: Source) -> ImageInfo:
+def probe_image(source: Source, *, webp: bool = False) -> ImageInfo:
     """Format, size, channels and bit depth of an image, read from its header only.
 
     Parameters
@@ -198,9 +225,11 @@ def probe_image(source: Source) -> ImageInfo:
         Empty, unknown format or corrupt header.
     """
     head = read_bytes(source, 1 << 16)
-    fmt = sniff_format(head)
+    fmt = sniff_format(head, webp=webp)
     if fmt == "PNG":
         return png_info(head)
+    if fmt == "WEBP":
+        return webp_info(head)
     if fmt == "JPEG":
         try:
             return jpeg_info(head)

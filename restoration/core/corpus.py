@@ -68,9 +68,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
-from imaging.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, read_image
+from imaging.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, ImageError, image_size, read_image
 from imaging.progress import ProgressFn
 from restoration.core.hard_negatives import HARD_NEGATIVE_KINDS, render_hard_negative
 
@@ -113,7 +112,7 @@ NOT_PHOTOGRAPHS = frozenset({
     ("ukui", "rhythm"), ("ukui", "string"), ("lomiri", "Infinite-Sea_by_Aury88"),
 })
 
-#: What a wallpaper may be stored as: the project's image files, and WebP (read through Pillow).
+#: What a wallpaper may be stored as: the project's image files, and WebP (``read_image(..., webp=True)``).
 _PICTURE_SUFFIXES = IMAGE_SUFFIXES + (".webp",)
 _RESOLUTION = re.compile(r"[_-]\d{3,5}x\d{3,5}$")
 
@@ -162,10 +161,10 @@ def picture_name(path: str | os.PathLike) -> str:
 
 def _pixels(path: Path) -> int:
     try:
-        with Image.open(path) as im:
-            return im.size[0] * im.size[1]
-    except Exception:  # noqa: BLE001 - unreadable files are skipped later, with a reason
+        h, w = image_size(path, webp=True)
+    except (ImageError, OSError):  # unreadable files are skipped later, with a reason
         return 0
+    return h * w
 
 
 def find_wallpapers(roots: Iterable[str | os.PathLike], *,
@@ -248,14 +247,8 @@ def _to_rgb8(array: np.ndarray) -> np.ndarray:
 
 
 def read_picture(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Decode a wallpaper (TIFF, PNG, JPEG through :func:`imaging.io.read_image`; WebP through Pillow) as RGB uint8."""
-    path = Path(path)
-    if path.suffix.lower() == ".webp":
-        with Image.open(path) as im:
-            if im.size[0] * im.size[1] > max_pixels:
-                raise ValueError(f"{path}: {im.size[0]} x {im.size[1]} px exceeds {max_pixels:,} pixels")
-            return _to_rgb8(np.asarray(im.convert("RGBA" if "A" in im.getbands() else "RGB")))
-    return _to_rgb8(read_image(path, max_pixels=max_pixels))
+    """Decode a wallpaper (TIFF, PNG, JPEG or WebP, through :func:`imaging.io.read_image`) as RGB uint8."""
+    return _to_rgb8(read_image(path, max_pixels=max_pixels, webp=True))
 
 
 def _fit(image: np.ndarray, long_side: int) -> np.ndarray:

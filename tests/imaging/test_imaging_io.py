@@ -169,3 +169,55 @@ def test_display_rendering_of_16_bit():
     assert to_display_8bit(u8) is u8
     with pytest.raises(ValueError, match="mode"):
         to_display_8bit(arr, mode="gamma")
+
+
+def _webp(arr: np.ndarray, *, lossless: bool) -> bytes:
+    import cv2
+
+    bgr = arr[..., [2, 1, 0, 3][: arr.shape[2]]]
+    ok, buf = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, 101 if lossless else 90])
+    assert ok
+    return buf.tobytes()
+
+
+def test_webp_is_refused_unless_asked_for():
+    # given a WebP file (scans, uploads and results are TIFF, PNG or JPEG only)
+    data = _webp(_img((9, 11, 3), np.uint8), lossless=True)
+    # then it is refused by default, with the formats that are allowed
+    with pytest.raises(ImageError, match="neither TIFF, PNG nor JPEG"):
+        read_image(data)
+    with pytest.raises(ImageError, match="neither TIFF, PNG nor JPEG"):
+        probe_image(data)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_webp_lossless_reads_exactly_in_rgb_order_when_asked_for(channels):
+    # given
+    arr = _img((13, 21, channels), np.uint8)
+    if channels == 4:
+        arr[..., 3] = RNG.integers(1, 255, size=arr.shape[:2], dtype=np.uint8)
+    data = _webp(arr, lossless=True)
+    # when
+    back = read_image(data, webp=True)
+    info = probe_image(data, webp=True)
+    # then the pixels come back exactly, in RGB(A) order, and the header says the size
+    assert back.shape == arr.shape
+    np.testing.assert_array_equal(back[..., :3], arr[..., :3])
+    assert (info.format, info.width, info.height) == ("WEBP", 21, 13)
+
+
+def test_webp_lossy_header_size_and_bomb_check():
+    # given a lossy (VP8) WebP
+    data = _webp(RNG.integers(0, 255, (40, 64, 3), dtype=np.uint8), lossless=False)
+    # then its size is read from the header and the pixel limit applies before decoding
+    info = probe_image(data, webp=True)
+    assert (info.width, info.height, info.channels) == (64, 40, 3)
+    with pytest.raises(ImageError, match="too large"):
+        read_image(data, webp=True, max_pixels=64 * 40 - 1)
+
+
+def test_webp_with_a_broken_header_is_refused():
+    data = bytearray(_webp(_img((9, 11, 3), np.uint8), lossless=True))
+    data[12:16] = b"XXXX"  # no VP8/VP8L/VP8X chunk
+    with pytest.raises(ImageError, match="corrupt WebP"):
+        read_image(bytes(data), webp=True)
