@@ -3,14 +3,16 @@
 Starts the production stack on this machine (gunicorn as ``scripts/serve`` runs it, and one Celery worker on
 the ``cpu`` and ``gpu`` queues) against ``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (Redis),
 makes one annotator account, token and assigned scan per simulated user (a dataset named ``load-benchmark-*``),
-submits one restoration job of a generated 2,400 x 1,600 px scan, and runs Locust (headless,
+keeps restoration jobs of generated 2,400 x 1,600 px scans running back to back in the worker (the next
+is submitted when one ends, until the window closes), and runs Locust (headless,
 ``benchmarks/annotation_locustfile.py``) for ``--duration`` seconds. Each user draws and saves a polygon
 (POST with a client key), autosaves edits of its polygons (PATCH with their version) and reloads its list,
 pausing 0.5-2 s between actions like a person.
 
 Prints: requests per second, p50 / p95 / p99 latency (ms) per kind of request and for all polygon saves
 (bar: p99 under 250 ms), failures, and polygons sent / acknowledged / stored / lost (bar: 0 lost: every
-acknowledged save is in the database afterwards), and the restoration job's state. The accounts and the
+acknowledged save is in the database afterwards), and the restorations: how many ran, their states and the
+share of the window during which one was running. The accounts and the
 dataset are removed afterwards (``--keep`` keeps them).
 
 Usage (the figures in the README come from the default)::
@@ -19,7 +21,7 @@ Usage (the figures in the README come from the default)::
         .venv/bin/python benchmarks/annotation_load.py [--users 50] [--duration 300] [--web-workers 4] [--json OUT]
 
 ``--host URL`` measures a server that is already running instead (the accounts are still made through the
-ORM, so the same DATABASE_URL is needed); ``--no-restoration`` leaves the restoration job out.
+ORM, so the same DATABASE_URL is needed); ``--no-restoration`` leaves the restorations out.
 """
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ def make_plan(users: int, tag: str) -> dict:
     return plan
 
 
-def submit_restoration(tag: str):
+def submit_restoration(tag: str, owner=None, seed: int = 7):
     import numpy as np
     from django.contrib.auth import get_user_model
 
@@ -119,14 +121,38 @@ def submit_restoration(tag: str):
     from restoration import services
     from restoration.core.clean_images import generated_scene
 
-    owner = get_user_model().objects.create_user(f"load-{tag}-restorer", password=secrets.token_urlsafe(16))
-    image = generated_scene(size=(1600, 2400), seed=7)
-    rng = np.random.default_rng(7)
+    if owner is None:
+        owner = get_user_model().objects.create_user(f"load-{tag}-restorer", password=secrets.token_urlsafe(16))
+    image = generated_scene(size=(1600, 2400), seed=seed)
+    rng = np.random.default_rng(seed)
     for _ in range(60):  # specks for the detector to find
         y, x = rng.integers(0, 1600), rng.integers(0, 2400)
         image[max(0, y - 2):y + 3, max(0, x - 2):x + 3] = 250
     record = services.restoration_create(owner=owner, image=encode_image(image, fmt="PNG"), filename="load.png")
     return owner, record
+
+
+def restoration_job(record):
+    from jobs.models import Job
+
+    return Job.objects.filter(kind="restoration.run", params__restoration_id=record.pk).order_by("-pk").first()
+
+
+def restorations_summary(records, start, end) -> dict:
+    """How the back-to-back restorations went: how many, their states, and the share of the window one ran."""
+    import datetime as dt
+
+    jobs = [restoration_job(r) for r in records]
+    busy = 0.0
+    for j in jobs:
+        if j is not None and j.started_at is not None:
+            finish = j.finished_at or end
+            busy += max(0.0, (min(finish, end) - max(j.started_at, start)) / dt.timedelta(seconds=1))
+    states: dict[str, int] = {}
+    for j in jobs:
+        states[j.state if j else "missing"] = states.get(j.state if j else "missing", 0) + 1
+    return {"restorations": len(records), "states": states,
+            "running_share": round(busy / max(1e-9, (end - start).total_seconds()), 3)}
 
 
 def stored_keys(dataset_id: int) -> set[str]:
@@ -140,8 +166,13 @@ def cleanup(plan: dict, extra_users: list) -> None:
     from django.contrib.auth import get_user_model
 
     from annotation.models import Dataset
+    from restoration.models import Restoration
+    from webapp import storage
 
     Dataset.objects.filter(pk=plan["dataset"]).delete()
+    for user in extra_users:  # the restorer's restorations, and their files and viewer tiles (all in one folder)
+        Restoration.objects.filter(owner=user).delete()
+        storage.delete_tree(f"private/restorations/{user.pk}/")
     get_user_model().objects.filter(pk__in=[*plan["users"], *(u.pk for u in extra_users)]).delete()
 
 
@@ -215,33 +246,38 @@ def main() -> None:
             port = free_port()
             procs = start_stack(port, args.web_workers, work, env)
             host = f"http://127.0.0.1:{port}"
-        record = None
+        records: list = []
         if not args.no_restoration:
             owner, record = submit_restoration(tag)
             extra_users.append(owner)
-        start = time.perf_counter()
-        locust = subprocess.run(
+            records.append(record)
+        from django.utils import timezone
+
+        start, window_start = time.perf_counter(), timezone.now()
+        locust = subprocess.Popen(
             [sys.executable, "-m", "locust", "-f", str(REPO / "benchmarks" / "annotation_locustfile.py"), "--headless",
              "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s", "--host", host,
              "--csv", str(work / "load"), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
             cwd=REPO, env={**env, "FILMLAB_LOAD_PLAN": str(work / "plan.json"),
                            "FILMLAB_LOAD_RESULT": str(work / "result.json"),
                            "FILMLAB_LOAD_SAVES": str(work / "saves.txt")},
-            capture_output=True, text=True)
+            stdout=(work / "locust.out").open("w"), stderr=(work / "locust.err").open("w"))
+        while locust.poll() is None:  # a restoration runs for the whole window: the next starts when one ends
+            time.sleep(2)
+            if records and time.perf_counter() - start < args.duration:
+                j = restoration_job(records[-1])
+                if j is not None and j.state in j.TERMINAL_STATES:
+                    records.append(submit_restoration(tag, owner=owner, seed=7 + len(records))[1])
+        locust_stderr = (work / "locust.err").read_text()
+        window_end = timezone.now()
         elapsed = time.perf_counter() - start
         if not (work / "result.json").is_file():
-            raise SystemExit(f"locust did not finish (exit {locust.returncode}):\n{locust.stderr[-3000:]}")
+            raise SystemExit(f"locust did not finish (exit {locust.returncode}):\n{locust_stderr[-3000:]}")
         stats = read_stats(work / "load_stats.csv")
         saves = read_saves_percentiles(work / "saves.txt")
         result = json.loads((work / "result.json").read_text())
         counts = polygon_counts(result, stored_keys(plan["dataset"]))
-        job = None
-        if record is not None:
-            from jobs.models import Job
-
-            j = Job.objects.filter(kind="restoration.run", params__restoration_id=record.pk).order_by("-pk").first()
-            job = {"restoration": record.pk, "state": j.state if j else None,
-                   "progress": j.progress if j else None}
+        job = restorations_summary(records, window_start, window_end) if records else None
     finally:
         stop_stack(procs)
         if not args.keep:
@@ -251,7 +287,7 @@ def main() -> None:
               "edits": result["edits"], "restoration": job, "bar_p99_ms": BAR_P99_MS,
               "p99_ok": saves["p99"] < BAR_P99_MS, "lost_ok": counts["lost"] == 0}
     print(f"{args.users} annotators for {args.duration} s against {host} ({args.web_workers} gunicorn workers), "
-          f"restoration job: {job}")
+          f"restorations back to back: {job}")
     print(f"{'request':<24}{'count':>8}{'failed':>8}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for name, s in stats.items():
         print(f"{name:<24}{s['requests']:>8}{s['failures']:>8}{s['rps']:>8.1f}{s['p50']:>9.0f}{s['p95']:>9.0f}"
