@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Assignment, BankEntry, Dataset, Polygon, Scan
+from .models import AnnotationSet, Assignment, BankEntry, Polygon, Scan
 
 
 class AssignmentInline(admin.TabularInline):
@@ -8,7 +8,7 @@ class AssignmentInline(admin.TabularInline):
     extra = 0
 
 
-@admin.register(Dataset)
+@admin.register(AnnotationSet)
 class DatasetAdmin(admin.ModelAdmin):
     list_display = ("name", "created_by", "created_at")
     search_fields = ("name", "description")
@@ -24,9 +24,9 @@ class ScanAdmin(admin.ModelAdmin):
 
 @admin.register(Polygon)
 class PolygonAdmin(admin.ModelAdmin):
-    list_display = ("id", "scan", "cls", "area_px", "area_um2", "author", "source", "updated_at")
+    list_display = ("id", "scan", "cls", "area_px", "area_um2", "created_by", "source", "updated_at")
     list_filter = ("cls", "source", "scan__dataset")
-    raw_id_fields = ("scan", "author")
+    raw_id_fields = ("scan", "created_by")
 
 
 @admin.register(BankEntry)

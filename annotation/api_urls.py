@@ -3,9 +3,9 @@ from django.urls import path
 from . import apis
 
 urlpatterns = [
-    path("datasets/", apis.DatasetListApi.as_view(), name="annotation-api-datasets"),
-    path("datasets/<int:dataset_id>/stats/", apis.DatasetStatsApi.as_view(), name="annotation-api-dataset-stats"),
-    path("datasets/<int:dataset_id>/export/", apis.DatasetExportApi.as_view(), name="annotation-api-dataset-export"),
+    path("sets/", apis.AnnotationSetListApi.as_view(), name="annotation-api-sets"),
+    path("sets/<int:dataset_id>/stats/", apis.AnnotationSetStatsApi.as_view(), name="annotation-api-set-stats"),
+    path("sets/<int:dataset_id>/export/", apis.AnnotationSetExportApi.as_view(), name="annotation-api-set-export"),
     path("scans/", apis.ScanListApi.as_view(), name="annotation-api-scans"),
     path("scans/<int:scan_id>/", apis.ScanDetailApi.as_view(), name="annotation-api-scan"),
     path("scans/<int:scan_id>/polygons/", apis.ScanPolygonsApi.as_view(), name="annotation-api-scan-polygons"),

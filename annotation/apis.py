@@ -17,7 +17,7 @@ from webapp.api import flat_errors, list_window, validated  # noqa: F401 (re-exp
 from webapp.permissions import Allowed, require
 
 from . import selectors, services
-from .models import BankEntry, Dataset, Polygon, Scan
+from .models import AnnotationSet, BankEntry, Polygon, Scan
 from .serializers import (
     BankEntrySerializer,
     DatasetSerializer,
@@ -36,7 +36,7 @@ def editable_scan(request, scan_id: int) -> Scan:
     return scan
 
 
-class DatasetListApi(APIView):
+class AnnotationSetListApi(APIView):
     permission_classes = (Allowed("annotation.dataset.create", read="annotation.view"),)
 
     def get(self, request):
@@ -45,20 +45,20 @@ class DatasetListApi(APIView):
 
     def post(self, request):
         data = validated(DatasetSerializer, request.data)
-        if Dataset.objects.filter(name=data["name"]).exists():
+        if AnnotationSet.objects.filter(name=data["name"]).exists():
             raise ValidationError({"detail": f"A dataset named {data['name']!r} exists already."})
         dataset = services.dataset_get_or_create(name=data["name"], description=data.get("description", ""),
                                                  user=request.user)
         return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
-class DatasetStatsApi(APIView):
+class AnnotationSetStatsApi(APIView):
     def get(self, request, dataset_id: int):
         dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
         return Response(damage_stats(scans, name=dataset.name))
 
 
-class DatasetExportApi(APIView):
+class AnnotationSetExportApi(APIView):
     """The dataset's annotations as COCO (``?as=coco``) or as public-format JSON per scan (``?as=json``).
 
     (``format`` is taken by DRF's content negotiation, hence ``as``.)
@@ -124,7 +124,7 @@ class ScanDetailApi(APIView):
 class ScanPolygonsApi(APIView):
     def get(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
-        polygons = list_window(request, scan.polygons.select_related("author"))
+        polygons = list_window(request, scan.polygons.select_related("created_by"))
         return Response(PolygonSerializer(polygons, many=True).data)
 
     def post(self, request, scan_id: int):
@@ -132,7 +132,7 @@ class ScanPolygonsApi(APIView):
         data = validated(PolygonInputSerializer, request.data)
         try:
             polygon = services.polygon_create(scan=scan, cls=data["cls"], points=data["points"],
-                                              author=request.user, client_key=data.get("client_key"))
+                                              user=request.user, client_key=data.get("client_key"))
         except PolygonError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(PolygonSerializer(polygon).data,

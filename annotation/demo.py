@@ -22,7 +22,7 @@ from annotation.core.formats import load_manifest_dataset
 from annotation.core.types import ScanArtefacts
 from imaging.io import write_image
 
-from .models import BankEntry, Dataset, Scan
+from .models import AnnotationSet, BankEntry, Scan
 
 PUBLIC_DATASET = "FilmDamageSimulator"
 DEMO_DATASET = "Demo"
@@ -55,7 +55,7 @@ def load_demo(*, log) -> None:
         log(f"  public data not found at {root}: skipping annotation demo content")
         return
     User = get_user_model()
-    need_public = not Dataset.objects.filter(name=PUBLIC_DATASET, scans__isnull=False).exists()
+    need_public = not AnnotationSet.objects.filter(name=PUBLIC_DATASET, scans__isnull=False).exists()
     need_demo = not Scan.objects.filter(dataset__name=DEMO_DATASET, name=DEMO_SCAN).exists()
     if need_public or need_demo:
         scans, report = load_manifest_dataset(manifest)  # read once, for both datasets

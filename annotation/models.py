@@ -13,7 +13,7 @@ UNKNOWN_CLASS = "unknown"
 POLYGON_CLASS_CHOICES = [*CLASS_CHOICES, (UNKNOWN_CLASS, "Unknown (review only)")]
 
 
-class Dataset(models.Model):
+class AnnotationSet(models.Model):
     class Kind(models.TextChoices):
         ANNOTATION = "annotation", "Annotation"
         REVIEW = "review", "Review of restorations"
@@ -47,7 +47,7 @@ class Scan(models.Model):
         READY = "ready", "Tiles ready"
         FAILED = "failed", "Tile build failed"
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="scans")
+    dataset = models.ForeignKey(AnnotationSet, on_delete=models.CASCADE, related_name="scans")
     name = models.CharField(max_length=200)
     image = models.FileField(upload_to=scan_upload_to, blank=True, max_length=500)
     width = models.PositiveIntegerField()
@@ -124,8 +124,8 @@ class Polygon(models.Model):
     patch_col = models.PositiveIntegerField()
     patch_row = models.PositiveIntegerField()
     notes = models.TextField(blank=True, help_text="What validation repaired or changed.")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="polygons")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="polygons")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.DRAWN)
     source_key = models.CharField(max_length=64, blank=True)
     #: Chosen by the editor for a polygon it draws, so that a retried POST (lost reply) creates nothing new.

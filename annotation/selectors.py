@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from annotation.core.types import CLASSES, Artefact, ScanArtefacts
 from webapp.permissions import can, visible
 
-from .models import Assignment, Dataset, Polygon, Scan
+from .models import AnnotationSet, Assignment, Polygon, Scan
 
 
 def scan_list_for(*, user) -> QuerySet[Scan]:
@@ -19,10 +19,10 @@ def scan_list_for(*, user) -> QuerySet[Scan]:
     return visible(user, "scan", Scan.objects.select_related("dataset").annotate(polygon_count=Count("polygons")))
 
 
-def dataset_open_for(*, user, dataset_id: int) -> tuple[Dataset, QuerySet[Scan], list[ScanArtefacts]]:
+def dataset_open_for(*, user, dataset_id: int) -> tuple[AnnotationSet, QuerySet[Scan], list[ScanArtefacts]]:
     """The dataset, its scans this user may open and their annotations; Http404 when the user may open none
     (an annotator sees the scans assigned to them, and the statistics and exports of those only)."""
-    dataset = get_object_or_404(Dataset, pk=dataset_id)
+    dataset = get_object_or_404(AnnotationSet, pk=dataset_id)
     if not can(user, "annotation.dataset.view", dataset):
         raise Http404("No dataset with that id holds a scan you may open.")
     scans = scan_list_for(user=user).filter(dataset=dataset)
@@ -50,7 +50,7 @@ def scan_progress(*, scan: Scan, user=None) -> dict:
     }
 
 
-def assignable_annotators(*, dataset: Dataset) -> QuerySet:
+def assignable_annotators(*, dataset: AnnotationSet) -> QuerySet:
     """The people a researcher may assign the dataset's scans to: annotators (the role) and anyone who holds one of
     its scans already, by username, each with ``assigned_count`` and ``done_count`` of the dataset's scans."""
     from django.contrib.auth import get_user_model
@@ -67,25 +67,26 @@ def assignable_annotators(*, dataset: Dataset) -> QuerySet:
     ).order_by("username")
 
 
-def dataset_list(*, user=None) -> QuerySet[Dataset]:
+def dataset_list(*, user=None) -> QuerySet[AnnotationSet]:
     """Every dataset with its counts, or (``user``) those the user may open, counted over the scans they may
     open: an annotator's datasets hold a scan assigned to them, and their counts are of those scans."""
     if user is None or can(user, "annotation.scan.view_all"):
-        qs = Dataset.objects.all() if user is None else visible(user, "annotation_dataset", Dataset.objects.all())
+        qs = AnnotationSet.objects.all()
+        qs = qs if user is None else visible(user, "annotation_dataset", qs)
         return qs.annotate(
             scan_count=Count("scans", distinct=True),
             polygon_count=Count("scans__polygons", distinct=True),
             done_count=Count("scans__assignments", filter=Q(scans__assignments__done=True), distinct=True),
         )
     mine = Q(scans__assignments__annotator=user)
-    return visible(user, "annotation_dataset", Dataset.objects.all()).annotate(
+    return visible(user, "annotation_dataset", AnnotationSet.objects.all()).annotate(
         scan_count=Count("scans", filter=mine, distinct=True),
         polygon_count=Count("scans__polygons", filter=mine, distinct=True),
         done_count=Count("scans__assignments", filter=mine & Q(scans__assignments__done=True), distinct=True),
     )
 
 
-def dataset_scan_artefacts(*, dataset: Dataset, scan_ids: list[int] | None = None) -> list[ScanArtefacts]:
+def dataset_scan_artefacts(*, dataset: AnnotationSet, scan_ids: list[int] | None = None) -> list[ScanArtefacts]:
     """The dataset's annotations as pure-core values (for statistics and damage-model fitting)."""
     scans = dataset.scans.all()
     if scan_ids:

@@ -5,7 +5,7 @@ from annotation.core.types import CLASSES
 from webapp import storage
 from webapp.api import StrictSerializer
 
-from .models import BankEntry, Dataset, Polygon, Scan
+from .models import AnnotationSet, BankEntry, Polygon, Scan
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -13,7 +13,7 @@ class DatasetSerializer(serializers.ModelSerializer):
     polygon_count = serializers.IntegerField(read_only=True)
 
     class Meta:
-        model = Dataset
+        model = AnnotationSet
         fields = ("id", "name", "description", "created_at", "scan_count", "polygon_count")
         read_only_fields = ("id", "created_at", "scan_count", "polygon_count")
 
@@ -70,11 +70,11 @@ class ScanCreateSerializer(StrictSerializer):
 
 
 class PolygonSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
 
     class Meta:
         model = Polygon
-        fields = ("id", "cls", "points", "author", "area_px", "area_um2", "bbox_xmin", "bbox_ymin", "bbox_xmax",
+        fields = ("id", "cls", "points", "created_by", "area_px", "area_um2", "bbox_xmin", "bbox_ymin", "bbox_xmax",
                   "bbox_ymax", "centroid_x", "centroid_y", "patch_col", "patch_row", "notes", "source", "version",
                   "updated_at")
         read_only_fields = fields

@@ -21,7 +21,7 @@ from imaging import io as imio
 from jobs import services as job_services
 from webapp import storage
 
-from .models import UNKNOWN_CLASS, Assignment, BankEntry, Dataset, Polygon, Scan
+from .models import UNKNOWN_CLASS, AnnotationSet, Assignment, BankEntry, Polygon, Scan
 
 
 class ConflictError(Exception):
@@ -30,11 +30,12 @@ class ConflictError(Exception):
 
 # ---------------------------------------------------------------- datasets and scans
 
-def dataset_get_or_create(*, name: str, user=None, description: str = "") -> Dataset:
+def dataset_get_or_create(*, name: str, user=None, description: str = "") -> AnnotationSet:
     name = name.strip()
     if not name:
         raise ValueError("A dataset needs a name.")
-    dataset, _ = Dataset.objects.get_or_create(name=name, defaults={"created_by": user, "description": description})
+    dataset, _ = AnnotationSet.objects.get_or_create(name=name,
+                                                     defaults={"created_by": user, "description": description})
     return dataset
 
 
@@ -51,7 +52,7 @@ def _frame_fields(*, film_format: str, frame_mm: tuple[float, float] | None) -> 
 
 def scan_create(
     *,
-    dataset: Dataset,
+    dataset: AnnotationSet,
     name: str,
     image: bytes | str | Path | None = None,
     filename: str | None = None,
@@ -198,7 +199,7 @@ def _check_class(cls: str) -> str:
     return cls
 
 
-def polygon_create(*, scan: Scan, cls: str, points, author=None, client_key=None) -> Polygon:
+def polygon_create(*, scan: Scan, cls: str, points, user=None, client_key=None) -> Polygon:
     """Validate (and repair, with a note) a drawn polygon and store it with its measurements.
 
     With a ``client_key`` (a UUID the editor picks per drawn polygon) the call is
@@ -213,7 +214,7 @@ def polygon_create(*, scan: Scan, cls: str, points, author=None, client_key=None
     fields = _polygon_fields(scan=scan, points=points)
     try:
         with transaction.atomic():
-            polygon = Polygon.objects.create(scan=scan, cls=_check_class(cls), author=author, client_key=client_key,
+            polygon = Polygon.objects.create(scan=scan, cls=_check_class(cls), created_by=user, client_key=client_key,
                                              **fields)
     except IntegrityError:  # the same key arrived twice at once: the other request stored it
         if client_key is None:
@@ -225,14 +226,14 @@ def polygon_create(*, scan: Scan, cls: str, points, author=None, client_key=None
     return polygon
 
 
-def review_polygons_replace(*, scan: Scan, components: Iterable[dict], author=None) -> int:
+def review_polygons_replace(*, scan: Scan, components: Iterable[dict], user=None) -> int:
     """Replace a review scan's polygons by ``components`` (records of ``restoration.core.components``).
 
     Each record gives ``points``, ``cls`` (a damage class, or ``unknown``: allowed in review datasets
     only), ``score`` and ``status``; polygons are validated (and repaired, with a note) as drawn ones.
     Returns how many were stored.
     """
-    if scan.dataset.kind != Dataset.Kind.REVIEW:
+    if scan.dataset.kind != AnnotationSet.Kind.REVIEW:
         raise PolygonError(f"{scan} is not in a review dataset: its polygons are annotations, not reviews.")
     rows = []
     for i, rec in enumerate(components):
@@ -246,7 +247,7 @@ def review_polygons_replace(*, scan: Scan, components: Iterable[dict], author=No
             fields = _polygon_fields(scan=scan, points=rec.get("points"))
         except PolygonError as exc:
             raise PolygonError(f"component {i}: {exc}") from None
-        rows.append(Polygon(scan=scan, cls=cls, author=author, score=rec.get("score"), status=status, **fields))
+        rows.append(Polygon(scan=scan, cls=cls, created_by=user, score=rec.get("score"), status=status, **fields))
     with transaction.atomic():
         scan.polygons.all().delete()
         Polygon.objects.bulk_create(rows, batch_size=500)
@@ -276,10 +277,10 @@ def polygon_delete(*, polygon: Polygon) -> None:
     polygon.delete()
 
 
-def polygons_replace_imported(*, scan: Scan, artefacts: Iterable[Artefact], author=None) -> int:
+def polygons_replace_imported(*, scan: Scan, artefacts: Iterable[Artefact], user=None) -> int:
     """Replace the scan's imported polygons by ``artefacts`` (validated already); drawn ones stay."""
     rows = [
-        Polygon(scan=scan, cls=a.cls, author=author, source=Polygon.Source.IMPORTED, source_key=a.source_key or "",
+        Polygon(scan=scan, cls=a.cls, created_by=user, source=Polygon.Source.IMPORTED, source_key=a.source_key or "",
                 **_fields_from(a.polygon, a.area_px, a.area_um2, a.bbox, a.centroid,
                                _patch(scan, a.centroid), a.notes))
         for a in artefacts
@@ -296,7 +297,7 @@ def _patch(scan: Scan, centroid) -> tuple[int, int]:
     return patch_of(centroid[0], centroid[1], width=scan.width, height=scan.height)
 
 
-def scan_import_artefacts(*, dataset: Dataset, scan_artefacts: ScanArtefacts, source: str = "",
+def scan_import_artefacts(*, dataset: AnnotationSet, scan_artefacts: ScanArtefacts, source: str = "",
                           image_path: Path | None = None, user=None, build_tiles: bool = True) -> Scan:
     """Create or update a scan from imported artefacts (idempotent: a re-import replaces them)."""
     frame = scan_artefacts.frame
@@ -314,7 +315,7 @@ def scan_import_artefacts(*, dataset: Dataset, scan_artefacts: ScanArtefacts, so
                 f"Image {image_path} is {scan.width} x {scan.height} px but the annotations are for "
                 f"{frame.width_px} x {frame.height_px}."
             )
-    polygons_replace_imported(scan=scan, artefacts=scan_artefacts.artefacts, author=user)
+    polygons_replace_imported(scan=scan, artefacts=scan_artefacts.artefacts, user=user)
     return scan
 
 

@@ -18,7 +18,7 @@ from imaging.io import ImageError
 from webapp.permissions import can, permission_required, require
 
 from . import selectors, services
-from .models import BankEntry, Dataset, Scan
+from .models import AnnotationSet, BankEntry, Scan
 
 
 @permission_required("annotation.view")
@@ -59,7 +59,7 @@ def dataset_detail(request, dataset_id: int):
 @permission_required("annotation.scan.assign")
 def dataset_assign(request, dataset_id: int):
     """Researchers choose annotators for one or many scans of a dataset, see who holds what and unassign."""
-    dataset = get_object_or_404(Dataset, pk=dataset_id)
+    dataset = get_object_or_404(AnnotationSet, pk=dataset_id)
     status = 200
     if request.method == "POST":
         try:
@@ -97,7 +97,7 @@ def _names(rows, attr: str) -> str:
     return ", ".join(getattr(row, attr) for row in rows)
 
 
-def _assign_post(post, *, dataset: Dataset) -> str:
+def _assign_post(post, *, dataset: AnnotationSet) -> str:
     """Carry out the form's action; returns the sentence that says what changed, ValueError when it is refused."""
     annotators = selectors.assignable_annotators(dataset=dataset)
     where = f"in dataset {dataset.name}"
@@ -144,7 +144,7 @@ def dataset_statistics(request, dataset_id: int):
 def scan_upload(request):
     require(request.user, "annotation.scan.upload")
     context = {"film_formats": FILM_FORMATS, "polarities": Scan.Polarity.choices,
-               "datasets": Dataset.objects.all()}
+               "datasets": AnnotationSet.objects.all()}
     if request.method == "POST":
         upload = request.FILES.get("image")
         try:

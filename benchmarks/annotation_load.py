@@ -128,7 +128,7 @@ def submit_restoration(tag: str, owner=None, seed: int = 7):
     for _ in range(60):  # specks for the detector to find
         y, x = rng.integers(0, 1600), rng.integers(0, 2400)
         image[max(0, y - 2):y + 3, max(0, x - 2):x + 3] = 250
-    record = services.restoration_create(owner=owner, image=encode_image(image, fmt="PNG"), filename="load.png")
+    record = services.restoration_create(user=owner, image=encode_image(image, fmt="PNG"), filename="load.png")
     return owner, record
 
 
@@ -165,13 +165,13 @@ def stored_keys(dataset_id: int) -> set[str]:
 def cleanup(plan: dict, extra_users: list) -> None:
     from django.contrib.auth import get_user_model
 
-    from annotation.models import Dataset
+    from annotation.models import AnnotationSet
     from restoration.models import Restoration
     from webapp import storage
 
-    Dataset.objects.filter(pk=plan["dataset"]).delete()
+    AnnotationSet.objects.filter(pk=plan["dataset"]).delete()
     for user in extra_users:  # the restorer's restorations, and their files and viewer tiles (all in one folder)
-        Restoration.objects.filter(owner=user).delete()
+        Restoration.objects.filter(created_by=user).delete()
         storage.delete_tree(f"private/restorations/{user.pk}/")
     get_user_model().objects.filter(pk__in=[*plan["users"], *(u.pk for u in extra_users)]).delete()
 

@@ -138,7 +138,7 @@ def polygon_rows(artefacts: list[Artefact]) -> list[dict]:
     rows = []
     for i, a in enumerate(artefacts, start=1):
         (x0, y0, x1, y1), (cx, cy) = a.bbox, a.centroid
-        rows.append({"id": i, "cls": a.cls, "points": np.asarray(a.polygon).round(3).tolist(), "author": None,
+        rows.append({"id": i, "cls": a.cls, "points": np.asarray(a.polygon).round(3).tolist(), "created_by": None,
                      "area_px": a.area_px, "area_um2": a.area_um2, "bbox_xmin": x0, "bbox_ymin": y0,
                      "bbox_xmax": x1, "bbox_ymax": y1, "centroid_x": cx, "centroid_y": cy,
                      "patch_col": int(cx // 256), "patch_row": int(cy // 256), "notes": "; ".join(a.notes),
@@ -205,7 +205,7 @@ class MockServer:
             if DIST.resolve() in f.parents and f.is_file():
                 ctype = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}.get(f.suffix)
                 return 200, f.read_bytes(), ctype or "application/octet-stream"
-        if m := re.fullmatch(r"/annotate/scans/(\d+)/", path):
+        if m := re.fullmatch(r"/annotation/scans/(\d+)/", path):
             if int(m[1]) in self.pages:
                 return 200, self.pages[int(m[1])], "text/html; charset=utf-8"
         if m := re.fullmatch(r"/api/annotation/scans/(\d+)/(polygons/)?", path):
@@ -420,15 +420,15 @@ def run_scenarios(page, frames: dict, sid: int, drawer: str, *, no_cache_too: bo
 
 def measure(page, url: str, n: int, args) -> None:
     ready = {FULL_ID: [], EMPTY_ID: []}
-    open_editor(page, f"{url}/annotate/scans/{FULL_ID}/")  # warm-up: caches, compiled bundle
+    open_editor(page, f"{url}/annotation/scans/{FULL_ID}/")  # warm-up: caches, compiled bundle
     for _ in range(args.loads):
         for sid in (EMPTY_ID, FULL_ID):
-            ready[sid].append(open_editor(page, f"{url}/annotate/scans/{sid}/"))
+            ready[sid].append(open_editor(page, f"{url}/annotation/scans/{sid}/"))
     print(f"page ready (navigation start to editor ready), {args.loads} loads each after a warm-up:")
     row(f"{n} polygons", ready[FULL_ID], "0 polygons", ready[EMPTY_ID], unit="s ")
     frames: dict = {}
     for sid in (EMPTY_ID, FULL_ID):
-        open_editor(page, f"{url}/annotate/scans/{sid}/")
+        open_editor(page, f"{url}/annotation/scans/{sid}/")
         loaded = page.evaluate("window.__annotator.polygons().length")
         if loaded != (n if sid == FULL_ID else 0):
             raise RuntimeError(f"scan {sid}: {loaded} polygons loaded")

@@ -26,7 +26,7 @@ class SubmissionImageInline(admin.TabularInline):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ("method_name", "version", "benchmark", "submitted_by", "is_baseline", "state", "created_at")
+    list_display = ("method_name", "version", "benchmark", "created_by", "is_baseline", "state", "created_at")
     list_filter = ("benchmark", "state", "is_baseline")
     search_fields = ("method_name", "notes")
     inlines = [SubmissionImageInline]

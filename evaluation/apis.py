@@ -135,7 +135,7 @@ class SubmissionListApi(APIView):
     def get(self, request, benchmark_id: int):
         benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
         qs = visible(request.user, "submission",
-                     benchmark.submissions.select_related("benchmark", "submitted_by").prefetch_related("images"))
+                     benchmark.submissions.select_related("benchmark", "created_by").prefetch_related("images"))
         return Response(SubmissionSerializer(list_window(request, qs.order_by("-created_at")), many=True).data)
 
     @extend_schema(request=SubmissionCreateSerializer, responses={201: SubmissionSerializer, 202: SubmissionSerializer})

@@ -94,8 +94,8 @@ class Submission(models.Model):
     notes = models.TextField(blank=True)
     is_baseline = models.BooleanField(default=False, help_text="Computed by the site with its own methods.")
     baseline_method = models.CharField(max_length=64, blank=True, help_text="Registry name, or 'do-nothing'.")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="submissions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="submissions")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
     error = models.TextField(blank=True)
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -104,7 +104,7 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ("benchmark", "method_name", "-version")
-        constraints = [models.UniqueConstraint(fields=("benchmark", "submitted_by", "is_baseline", "method_name",
+        constraints = [models.UniqueConstraint(fields=("benchmark", "created_by", "is_baseline", "method_name",
                                                        "version"), name="unique_submission_version")]
 
     def __str__(self) -> str:

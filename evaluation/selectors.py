@@ -40,13 +40,13 @@ def benchmark_is_organiser(*, benchmark: Benchmark, user) -> bool:
 def _row_key(submission: Submission) -> tuple:
     if submission.is_baseline:
         return ("baseline", submission.baseline_method)
-    return ("submission", submission.submitted_by_id, submission.method_name)
+    return ("submission", submission.created_by_id, submission.method_name)
 
 
 def latest_scored_submissions(*, benchmark: Benchmark) -> list[Submission]:
     """The latest scored version of each method, with ``version_count`` and its ``summary`` values."""
     submissions = (Submission.objects.filter(benchmark=benchmark, state=Submission.State.SCORED)
-                   .select_related("submitted_by").order_by("-version", "-id"))
+                   .select_related("created_by").order_by("-version", "-id"))
     summaries = {s.submission_id: s for s in Score.objects.filter(submission__benchmark=benchmark,
                                                                   image__isnull=True)}
     latest: dict[tuple, Submission] = {}
@@ -68,7 +68,7 @@ def _row(submission: Submission, metrics: dict) -> dict:
     return {
         "submission": submission, "id": submission.pk, "method": submission.method_name,
         "version": submission.version, "versions": submission.version_count,
-        "submitter": submission.submitted_by.username if submission.submitted_by else "site",
+        "submitter": submission.created_by.username if submission.created_by else "site",
         "is_baseline": submission.is_baseline, "baseline_method": submission.baseline_method,
         "patch_wise": submission.patch_wise, "masks_used": submission.masks_used,
         "paper_url": submission.paper_url, "code_url": submission.code_url, "notes": submission.notes,
@@ -147,7 +147,7 @@ def per_image_rows(*, benchmark: Benchmark, submission: Submission | None = None
         values = from_stored(score.values)
         rows.append({
             "benchmark": benchmark.name, "submission_id": sub.pk, "method": sub.method_name, "version": sub.version,
-            "submitter": sub.submitted_by.username if sub.submitted_by else "site", "is_baseline": sub.is_baseline,
+            "submitter": sub.created_by.username if sub.created_by else "site", "is_baseline": sub.is_baseline,
             "image": score.image.name, "card_version": score.card_version,
             **{key: values[key] for key in EXPORT_KEYS if key in values},
         })

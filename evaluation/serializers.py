@@ -31,7 +31,7 @@ class BenchmarkImageSerializer(serializers.ModelSerializer):
 
 class SubmissionSerializer(serializers.ModelSerializer):
     benchmark = serializers.CharField(source="benchmark.name", read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", default=None, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
     images = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
     job_id = serializers.IntegerField(read_only=True, allow_null=True)
@@ -39,7 +39,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Submission
         fields = ("id", "benchmark", "method_name", "version", "paper_url", "code_url", "patch_wise", "masks_used",
-                  "notes", "is_baseline", "baseline_method", "submitted_by", "state", "error", "job_id", "images",
+                  "notes", "is_baseline", "baseline_method", "created_by", "state", "error", "job_id", "images",
                   "summary", "created_at", "scored_at")
         read_only_fields = fields
 

@@ -21,7 +21,7 @@ def baselines_compute(*, job, progress) -> dict:
     benchmark = Benchmark.objects.get(pk=job.params["benchmark_id"])
     report = baselines.baselines_compute(benchmark=benchmark, methods=job.params.get("methods") or None,
                                          device=torch_device(), progress=progress)
-    return {**report, "url": f"/leaderboard/{benchmark.pk}/"}
+    return {**report, "url": f"/evaluation/{benchmark.pk}/"}
 
 
 @job_task(name="evaluation.benchmark_import", kind="benchmark.import", queue="cpu")
@@ -35,4 +35,4 @@ def benchmark_import(*, job, progress) -> dict:
             progress=progress)
     finally:
         archive.unlink(missing_ok=True)
-    return {"benchmark_id": benchmark.pk, "images": benchmark.images.count(), "url": f"/leaderboard/{benchmark.pk}/"}
+    return {"benchmark_id": benchmark.pk, "images": benchmark.images.count(), "url": f"/evaluation/{benchmark.pk}/"}

@@ -57,7 +57,7 @@ def benchmark_detail(request, benchmark_id: int):
     per_image = selectors.per_image_rows(benchmark=benchmark)
     mine = []
     if request.user.is_authenticated:
-        mine = (benchmark.submissions.filter(submitted_by=request.user).exclude(state=Submission.State.SCORED)
+        mine = (benchmark.submissions.filter(created_by=request.user).exclude(state=Submission.State.SCORED)
                 .select_related("job")[:20])
     return render(request, "evaluation/benchmark.html", {
         "benchmark": benchmark, "board": board, "segmentation": segmentation,
@@ -95,7 +95,7 @@ def submission_create(request, benchmark_id: int):
 
 
 def submission_detail(request, submission_id: int):
-    submission = get_object_or_404(Submission.objects.select_related("benchmark", "job", "submitted_by"),
+    submission = get_object_or_404(Submission.objects.select_related("benchmark", "job", "created_by"),
                                    pk=submission_id)
     require(request.user, "evaluation.submission.view", submission)
     rows = selectors.per_image_rows(benchmark=submission.benchmark, submission=submission)

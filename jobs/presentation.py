@@ -79,7 +79,7 @@ def public_error(stored: str) -> str:
 
 #: Result keys that name a record, with the page that shows it and the words of its link.
 _RECORD_PAGES = {
-    "damage_model_id": ("synthesis:model", "the damage model"),
+    "damage_model_id": ("synthesis:damage-model", "the damage model"),
     "preview_id": ("synthesis:preview", "the preview"),
     "dataset_id": ("synthesis:dataset", "the synthetic dataset"),
     "restoration_id": ("restoration:detail", "the restoration"),
@@ -89,7 +89,7 @@ _RECORD_PAGES = {
     "scan_id": ("annotation:scan", "the scan"),
 }
 #: Keys that are links already or that hold records shown on a list page.
-_SPECIAL = {"url", "model_id", "label"}
+_SPECIAL = {"url", "network_id", "model_id", "label"}
 
 
 def result_links(result: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -105,9 +105,11 @@ def result_links(result: dict[str, Any] | None) -> list[dict[str, str]]:
                 continue
             label = result.get("label") if key == "damage_model_id" and result.get("label") else f"{words} #{value}"
             links.append({"label": f"Open {label}", "url": url})
-    if isinstance(result.get("model_id"), int):
-        links.append({"label": f"Open the trained model #{result['model_id']}",
-                      "url": reverse("restoration:models") + f"#model-{result['model_id']}"})
+    # "model_id": the key of jobs finished before the naming of issue 15 (read for one release)
+    network_id = result.get("network_id", result.get("model_id"))
+    if isinstance(network_id, int) and not isinstance(network_id, bool):
+        links.append({"label": f"Open the network #{network_id}",
+                      "url": reverse("restoration:networks") + f"#network-{network_id}"})
     url = result.get("url")
     if isinstance(url, str) and url.startswith("/") and not url.startswith("//") \
             and all(link["url"] != url for link in links):

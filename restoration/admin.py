@@ -1,16 +1,16 @@
 from django.contrib import admin
 
-from .models import Restoration, TrainedModel
+from .models import Network, Restoration
 
 
 @admin.register(Restoration)
 class RestorationAdmin(admin.ModelAdmin):
-    list_display = ("id", "original_name", "owner", "method", "width", "height", "bit_depth", "created_at")
+    list_display = ("id", "original_name", "created_by", "method", "width", "height", "bit_depth", "created_at")
     list_filter = ("method", "image_format")
-    raw_id_fields = ("owner", "job")
+    raw_id_fields = ("created_by", "job")
 
 
-@admin.register(TrainedModel)
-class TrainedModelAdmin(admin.ModelAdmin):
+@admin.register(Network)
+class NetworkAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "weights_path", "created_at")
     list_filter = ("kind",)

@@ -4,10 +4,12 @@ from . import apis
 
 urlpatterns = [
     path("methods/", apis.MethodListApi.as_view(), name="restoration-api-methods"),
-    path("jobs/", apis.RestorationListApi.as_view(), name="restoration-api-list"),
-    path("jobs/<int:restoration_id>/", apis.RestorationDetailApi.as_view(), name="restoration-api-detail"),
-    path("jobs/<int:restoration_id>/components/", apis.RestorationComponentsApi.as_view(),
+    path("restorations/", apis.RestorationListApi.as_view(), name="restoration-api-list"),
+    path("restorations/<int:restoration_id>/", apis.RestorationDetailApi.as_view(), name="restoration-api-detail"),
+    path("restorations/<int:restoration_id>/components/", apis.RestorationComponentsApi.as_view(),
          name="restoration-api-components"),
-    path("jobs/<int:restoration_id>/review/", apis.RestorationReviewApi.as_view(), name="restoration-api-review"),
-    path("jobs/<int:restoration_id>/repair/", apis.RestorationRepairApi.as_view(), name="restoration-api-repair"),
+    path("restorations/<int:restoration_id>/review/", apis.RestorationReviewApi.as_view(),
+         name="restoration-api-review"),
+    path("restorations/<int:restoration_id>/repair/", apis.RestorationRepairApi.as_view(),
+         name="restoration-api-repair"),
 ]

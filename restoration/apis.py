@@ -69,7 +69,7 @@ class RestorationListApi(APIView):
                 raise ValueError("options must be a JSON object")
             upload = data["image"]
             image = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
-            record = services.restoration_create(owner=request.user, image=image, filename=upload.name,
+            record = services.restoration_create(user=request.user, image=image, filename=upload.name,
                                                  method=data.get("method") or None, options=options)
         except (ImageError, MethodError, ValueError) as exc:
             raise ValidationError({"detail": str(exc)}) from exc

@@ -41,5 +41,5 @@ def load_demo(*, log) -> None:
         log("  no damage model: skipping the restoration demo")
         return
     owner = get_user_model().objects.filter(username="researcher").first()
-    record = services.restoration_create(owner=owner, image=encode_image(damaged, fmt="PNG"), filename=DEMO_NAME)
-    log(f"  restoration of {DEMO_NAME} with {record.method}: job {record.job_id} queued (/restore/{record.pk}/)")
+    record = services.restoration_create(user=owner, image=encode_image(damaged, fmt="PNG"), filename=DEMO_NAME)
+    log(f"  restoration of {DEMO_NAME} with {record.method}: job {record.job_id} queued (/restoration/{record.pk}/)")

@@ -1,4 +1,4 @@
-"""Restoration requests (a scan, a method, the result) and the registry of trained models."""
+"""Restoration requests (a scan, a method, the result) and the registry of trained networks."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,14 +7,14 @@ from django.db import models
 
 def restoration_upload_to(instance: Restoration, filename: str) -> str:
     # Under private/: only the owner (and staff) download it, through a view that checks.
-    return f"private/restorations/{instance.owner_id or 'anon'}/{filename}"
+    return f"private/restorations/{instance.created_by_id or 'anon'}/{filename}"
 
 
 class Restoration(models.Model):
     """One scan submitted for restoration with a method; results keep the input's format and bit depth."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="restorations")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="restorations")
     input = models.FileField(upload_to=restoration_upload_to, max_length=500)
     original_name = models.CharField(max_length=300)
     image_format = models.CharField(max_length=8)
@@ -42,7 +42,7 @@ class Restoration(models.Model):
         return f"{self.original_name} ({self.method})"
 
 
-class TrainedModel(models.Model):
+class Network(models.Model):
     """A trained network registered with its weights file and model card."""
 
     class Kind(models.TextChoices):

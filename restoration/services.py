@@ -16,7 +16,7 @@ from jobs import services as job_services
 from restoration.core.methods import DEFAULT_METHOD, MethodError, get_method, get_methods
 from webapp import storage
 
-from .models import Restoration, TrainedModel
+from .models import Network, Restoration
 
 #: Extension of the restored file per input format (same format, same bit depth).
 EXTENSIONS = {"TIFF": "tif", "PNG": "png", "JPEG": "jpg"}
@@ -27,7 +27,7 @@ def methods_describe() -> list[dict]:
     return [m.describe() for m in get_methods().values()]
 
 
-def restoration_create(*, owner, image: bytes | str | Path, filename: str, method: str | None = None,
+def restoration_create(*, user, image: bytes | str | Path, filename: str, method: str | None = None,
                        options: dict | None = None, enqueue: bool = True) -> Restoration:
     """Check the scan and the method, store the scan and start the restoration job (``gpu`` queue).
 
@@ -39,7 +39,7 @@ def restoration_create(*, owner, image: bytes | str | Path, filename: str, metho
         raise MethodError(f"Method {chosen.name!r} is unavailable here: {chosen.reason_unavailable}")
     opts = chosen.options(options)
     info = imio.check_image(image, max_pixels=settings.MAX_IMAGE_PIXELS)
-    record = Restoration(owner=owner, original_name=Path(filename).name[:300], image_format=info.format,
+    record = Restoration(created_by=user, original_name=Path(filename).name[:300], image_format=info.format,
                          width=info.width, height=info.height, channels=info.channels, bit_depth=info.bit_depth,
                          method=chosen.name, options=opts)
     stored = f"input.{EXTENSIONS[info.format]}"
@@ -51,14 +51,14 @@ def restoration_create(*, owner, image: bytes | str | Path, filename: str, metho
     record.save()
     if not enqueue:
         return record
-    job_services.job_submit(kind="restoration.run", record=record, owner=owner,
+    job_services.job_submit(kind="restoration.run", record=record, owner=user,
                             params={"restoration_id": record.pk})
     return record
 
 
 def viewer_prefix(record: Restoration) -> str:
     """Where a restoration's viewer pyramids are stored: private, beside its files (its page's view serves them)."""
-    return f"private/restorations/{record.owner_id or 'anon'}/r{record.pk}/viewer"
+    return f"private/restorations/{record.created_by_id or 'anon'}/r{record.pk}/viewer"
 
 
 def _input_image(record: Restoration):
@@ -126,18 +126,18 @@ def restoration_review_create(*, record: Restoration):
     replaces the scan's polygons by the current component list. Returns the scan.
     """
     from annotation import services as annotation_services
-    from annotation.models import Dataset, Scan
+    from annotation.models import AnnotationSet, Scan
 
     if not record.components:
         raise ValueError("This restoration has not finished yet: it has no components to review.")
     with record.components.open("rb") as fh:
         doc = json.loads(fh.read())
-    owner = record.owner
-    dataset, _ = Dataset.objects.get_or_create(
+    owner = record.created_by
+    dataset, _ = AnnotationSet.objects.get_or_create(
         name=f"Review: {owner.username if owner else 'anonymous'}",
-        defaults={"kind": Dataset.Kind.REVIEW, "created_by": owner,
+        defaults={"kind": AnnotationSet.Kind.REVIEW, "created_by": owner,
                   "description": "Detected damage of restorations, proposed for review."})
-    if dataset.kind != Dataset.Kind.REVIEW:
+    if dataset.kind != AnnotationSet.Kind.REVIEW:
         raise ValueError(f"The dataset {dataset.name!r} exists and is not a review dataset.")
     scale = doc.get("px_per_mm") or max(record.width, record.height) / 35.0
     long_mm, short_mm = max(record.width, record.height) / scale, min(record.width, record.height) / scale
@@ -181,7 +181,7 @@ def restoration_repair_start(*, record: Restoration, components, user=None):
     name = storage.save_bytes(f"{viewer_prefix(record).rsplit('/', 1)[0]}/review-{uuid.uuid4().hex}.json",
                               json.dumps(components_document(comps, width=record.width,
                                                              height=record.height)).encode())
-    return job_services.job_submit(kind="restoration.repair", record=record, owner=user or record.owner,
+    return job_services.job_submit(kind="restoration.repair", record=record, owner=user or record.created_by,
                                    params={"restoration_id": record.pk, "review": name})
 
 
@@ -216,12 +216,12 @@ def restoration_repair(*, record: Restoration, review: str, progress=None) -> di
     return {"restoration_id": record.pk, "damaged_fraction": result.info["damaged_share"], "components": counts}
 
 
-def trained_model_register(*, name: str, kind: str, weights_path: Path, user=None, job=None) -> TrainedModel:
+def network_register(*, name: str, kind: str, weights_path: Path, user=None, job=None) -> Network:
     import torch
 
     checkpoint = torch.load(weights_path, map_location="cpu", weights_only=False)
     card = checkpoint.get("card", {}) if isinstance(checkpoint, dict) else {}
-    record, _ = TrainedModel.objects.update_or_create(
+    record, _ = Network.objects.update_or_create(
         name=name, defaults={"kind": kind, "weights_path": str(weights_path), "card": json.loads(
             json.dumps(card, default=str)), "created_by": user, "job": job})
     return record
@@ -231,11 +231,11 @@ def training_start(*, kind: str, name: str, dataset_dir: str, epochs: int = 20, 
     """Queue a training job (``gpu`` queue) that registers the model as ``name`` when it finishes."""
     from restoration.core.dataset import load_manifest
 
-    if kind not in TrainedModel.Kind.values:
-        raise ValueError(f"Kind must be one of {', '.join(TrainedModel.Kind.values)}, got {kind!r}.")
+    if kind not in Network.Kind.values:
+        raise ValueError(f"Kind must be one of {', '.join(Network.Kind.values)}, got {kind!r}.")
     if not name.strip():
         raise ValueError("Give the model a name.")
-    if TrainedModel.objects.filter(name=name).exists():
+    if Network.objects.filter(name=name).exists():
         raise ValueError(f"A model named {name!r} exists already.")
     if not 1 <= epochs <= 1000:
         raise ValueError("Epochs must be between 1 and 1000.")
@@ -266,8 +266,8 @@ def training_run(*, job, progress=None) -> dict:
 
     result = train(dataset_dir=p["dataset_dir"], out=out, epochs=p["epochs"], seed=p["seed"],
                    device="cuda" if torch.cuda.is_available() else "cpu", on_epoch=on_epoch, progress=progress)
-    record = trained_model_register(name=p["name"], kind=p["kind"], weights_path=result.path, user=job.owner, job=job)
-    return {"model_id": record.pk, "weights": str(result.path), "history": history}
+    record = network_register(name=p["name"], kind=p["kind"], weights_path=result.path, user=job.owner, job=job)
+    return {"network_id": record.pk, "weights": str(result.path), "history": history}
 
 
 def _damage_model(model_ref: str):
@@ -345,7 +345,7 @@ def detector_training_start(*, name: str, corpus_dir: str, steps: int = 1500, se
 
     if not name.strip():
         raise ValueError("Give the model a name.")
-    if TrainedModel.objects.filter(name=name).exists():
+    if Network.objects.filter(name=name).exists():
         raise ValueError(f"A model named {name!r} exists already.")
     if not 1 <= steps <= 1_000_000:
         raise ValueError("Steps must be between 1 and 1,000,000.")
@@ -369,6 +369,6 @@ def detector_training_run(*, job, progress=None) -> dict:
 
     result = detector_train(corpus_dir=p["corpus_dir"], out=out, steps=p["steps"], seed=p["seed"],
                             eval_every=max(1, min(100, p["steps"] // 5)), on_eval=on_eval, progress=progress)
-    record = trained_model_register(name=p["name"], kind="segmentation", weights_path=result.path, user=job.owner,
+    record = network_register(name=p["name"], kind="segmentation", weights_path=result.path, user=job.owner,
                                     job=job)
-    return {"model_id": record.pk, "weights": str(result.path), "history": history}
+    return {"network_id": record.pk, "weights": str(result.path), "history": history}

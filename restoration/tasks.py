@@ -4,10 +4,10 @@ from __future__ import annotations
 from jobs.tasking import job_task
 
 from . import services
-from .models import Restoration, TrainedModel
+from .models import Network, Restoration
 
 # One task trains either kind of network; each is its own job kind.
-TRAIN_KINDS = tuple(f"train.{kind}" for kind in TrainedModel.Kind.values)
+TRAIN_KINDS = tuple(f"train.{kind}" for kind in Network.Kind.values)
 
 
 @job_task(name="restoration.run", kind="restoration.run", queue="gpu", idempotent=True)

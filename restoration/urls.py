@@ -6,7 +6,7 @@ app_name = "restoration"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("models/", views.models, name="models"),
+    path("networks/", views.networks, name="networks"),
     path("<int:restoration_id>/", views.detail, name="detail"),
     path("<int:restoration_id>/download/<str:what>/", views.download, name="download"),
     path("<int:restoration_id>/viewer/<path:name>", views.viewer, name="viewer"),

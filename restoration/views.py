@@ -32,7 +32,7 @@ def index(request):
             if not isinstance(options, dict):
                 raise ValueError("Options must be a JSON object, e.g. {\"threshold\": 0.4}.")
             image = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
-            record = services.restoration_create(owner=request.user, image=image, filename=upload.name,
+            record = services.restoration_create(user=request.user, image=image, filename=upload.name,
                                                  method=request.POST.get("method") or None, options=options)
         except json.JSONDecodeError as exc:
             messages.error(request, f"Restoration refused: options are not valid JSON ({exc.msg}).")
@@ -90,12 +90,12 @@ def viewer(request, restoration_id: int, name: str):
 
 
 @permission_required("restoration.create")
-def models(request):
-    from .models import TrainedModel
+def networks(request):
+    from .models import Network
 
     if request.method == "POST":
         if not can(request.user, "restoration.train"):
-            messages.error(request, "Only researchers train models.")
+            messages.error(request, "Only researchers train networks.")
         else:
             try:
                 job = services.training_start(kind=request.POST.get("kind", ""), name=request.POST.get("name", ""),
@@ -111,6 +111,6 @@ def models(request):
     shipped = []
     for path in sorted(default_weights_dir().glob("*.md")):
         shipped.append({"name": path.stem, "card": path.read_text()})
-    return render(request, "restoration/models.html", {
-        "models": TrainedModel.objects.select_related("job"), "shipped": shipped,
+    return render(request, "restoration/networks.html", {
+        "networks": Network.objects.select_related("job"), "shipped": shipped,
     })

@@ -8,7 +8,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from jobs.serializers import JobSerializer
 from webapp.api import StrictSerializer, list_window, validated
 from webapp.paths import server_folder
@@ -54,7 +54,7 @@ class DamageModelFitApi(APIView):
 
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
-        dataset = Dataset.objects.filter(name=data["dataset"]).first()
+        dataset = AnnotationSet.objects.filter(name=data["dataset"]).first()
         if dataset is None:
             raise ValidationError({"detail": f"No dataset named {data['dataset']!r}."})
         job = services.damage_model_fit_enqueue(dataset=dataset, name=data["name"], scan_names=data["scans"],

@@ -6,7 +6,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from imaging.io import encode_image
 
 from . import services
@@ -32,7 +32,7 @@ def demo_damage_model(*, log) -> DamageModel | None:
               or DamageModel.objects.order_by("-created_at").first())
     if record is not None:
         return record
-    dataset = Dataset.objects.filter(name="FilmDamageSimulator").first()
+    dataset = AnnotationSet.objects.filter(name="FilmDamageSimulator").first()
     if dataset is None:
         return None
     record = services.damage_model_fit(dataset=dataset, name=DEMO_MODEL)
@@ -50,4 +50,4 @@ def load_demo(*, log) -> None:
         owner = get_user_model().objects.filter(username="researcher").first()
         preview = services.preview_create(record=record, width=1804, height=1200, seed=1, damage_level=3.0,
                                           source_image=image, user=owner)
-        log(f"  preview {preview.pk}: job {preview.job_id} queued (/models/previews/{preview.pk}/)")
+        log(f"  preview {preview.pk}: job {preview.job_id} queued (/synthesis/previews/{preview.pk}/)")

@@ -10,7 +10,7 @@ class DamageModel(models.Model):
 
     name = models.CharField(max_length=200)
     version = models.PositiveIntegerField(default=1)
-    dataset = models.ForeignKey("annotation.Dataset", null=True, blank=True, on_delete=models.SET_NULL,
+    dataset = models.ForeignKey("annotation.AnnotationSet", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="damage_models")
     scan_names = models.JSONField(default=list, blank=True, help_text="Scans fitted on (empty: all of the dataset).")
     params = models.JSONField()

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from annotation.core.types import FrameGeometry
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from annotation.selectors import dataset_scan_artefacts
 from jobs import services as job_services
 from synthesis.core.bank import ArtefactBank
@@ -80,7 +80,7 @@ def _add_cutouts(bank: ArtefactBank) -> int:
     return added
 
 
-def damage_model_fit(*, dataset: Dataset, name: str, scan_names: list[str] | None = None, user=None,
+def damage_model_fit(*, dataset: AnnotationSet, name: str, scan_names: list[str] | None = None, user=None,
                      min_samples: int = 3, seed: int = 0, progress=None) -> DamageModel:
     """Fit a damage model on a dataset (or the named scans of it) and store it as the next version."""
     scans = dataset_scan_artefacts(dataset=dataset)
@@ -101,7 +101,7 @@ def damage_model_fit(*, dataset: Dataset, name: str, scan_names: list[str] | Non
                                           notes="\n".join(notes), created_by=user)
 
 
-def damage_model_fit_enqueue(*, dataset: Dataset, name: str, scan_names: list[str] | None = None, user=None):
+def damage_model_fit_enqueue(*, dataset: AnnotationSet, name: str, scan_names: list[str] | None = None, user=None):
     return job_services.job_submit(kind="damage_model.fit", owner=user,
                                    params={"dataset_id": dataset.pk, "name": name, "scan_names": scan_names or []})
 

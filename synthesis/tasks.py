@@ -1,7 +1,7 @@
 """Celery tasks of the synthesis app: thin wrappers of services."""
 from __future__ import annotations
 
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from jobs.tasking import job_task
 
 from . import services
@@ -10,11 +10,11 @@ from .models import OverlayPreview, SyntheticDataset
 
 @job_task(name="synthesis.damage_model_fit", kind="damage_model.fit", queue="cpu")
 def damage_model_fit(*, job, progress) -> dict:
-    dataset = Dataset.objects.get(pk=job.params["dataset_id"])
+    dataset = AnnotationSet.objects.get(pk=job.params["dataset_id"])
     record = services.damage_model_fit(dataset=dataset, name=job.params["name"],
                                        scan_names=job.params.get("scan_names") or None, user=job.owner,
                                        progress=progress)
-    return {"damage_model_id": record.pk, "label": record.label, "url": f"/models/{record.pk}/"}
+    return {"damage_model_id": record.pk, "label": record.label, "url": f"/synthesis/damage-models/{record.pk}/"}
 
 
 @job_task(name="synthesis.preview_render", kind="overlay.preview", queue="gpu", idempotent=True)

@@ -6,10 +6,10 @@ app_name = "synthesis"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("fit/", views.model_fit, name="fit"),
-    path("compare/", views.model_compare, name="compare"),
-    path("<int:model_id>/", views.model_detail, name="model"),
-    path("<int:model_id>/preview/", views.preview_create, name="preview-create"),
+    path("damage-models/fit/", views.model_fit, name="fit"),
+    path("damage-models/compare/", views.model_compare, name="compare"),
+    path("damage-models/<int:model_id>/", views.model_detail, name="damage-model"),
+    path("damage-models/<int:model_id>/preview/", views.preview_create, name="preview-create"),
     path("previews/<int:preview_id>/", views.preview_detail, name="preview"),
     path("previews/<int:preview_id>/download/", views.preview_download, name="preview-download"),
     path("datasets/new/", views.dataset_create, name="dataset-create"),

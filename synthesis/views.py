@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from annotation.core.types import CLASSES
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from imaging.archives import stream_zip
 from imaging.io import ImageError
 from jobs.presentation import can_retry
@@ -21,7 +21,7 @@ from .models import DamageModel, OverlayPreview, SyntheticDataset
 def _index_context(request) -> dict:
     return {
         "models": DamageModel.objects.select_related("dataset"),
-        "datasets": Dataset.objects.all(),
+        "datasets": AnnotationSet.objects.all(),
         "builds": SyntheticDataset.objects.select_related("damage_model", "job")[:50],
         "is_researcher": can(request.user, "synthesis.dataset.create"),
         "form": {"seed": 0, "grain": "on", "damage_level": 1.0},
@@ -37,7 +37,7 @@ def index(request):
 def model_fit(request):
     if request.method != "POST":
         return redirect("synthesis:index")
-    dataset = Dataset.objects.filter(pk=request.POST.get("dataset")).first()
+    dataset = AnnotationSet.objects.filter(pk=request.POST.get("dataset")).first()
     name = request.POST.get("name", "").strip()
     if dataset is None or not name:
         messages.error(request, "Choose a dataset and give the model a name.")
@@ -76,7 +76,7 @@ def model_compare(request):
 def preview_create(request, model_id: int):
     record = get_object_or_404(DamageModel, pk=model_id)
     if request.method != "POST":
-        return redirect("synthesis:model", model_id=record.pk)
+        return redirect("synthesis:damage-model", model_id=record.pk)
     try:
         preview = services.preview_create(
             record=record, width=int(request.POST.get("width") or 1024), height=int(request.POST.get("height") or 704),
@@ -84,7 +84,7 @@ def preview_create(request, model_id: int):
             source_image=request.FILES.get("image"), user=request.user)
     except (ValueError, ImageError) as exc:
         messages.error(request, f"Preview refused: {exc}")
-        return redirect("synthesis:model", model_id=record.pk)
+        return redirect("synthesis:damage-model", model_id=record.pk)
     return redirect("synthesis:preview", preview_id=preview.pk)
 
 

@@ -13,7 +13,7 @@ object take it as ``obj`` (a scan, a restoration, a submission...). Around it:
 - ``Allowed(action)`` is the DRF permission class of the APIs (anonymous callers get 401);
 - ``visible(user, kind, queryset)`` narrows a queryset to what the user may see (selectors use it).
 
-Nothing here imports an app: objects are read by their fields (``owner_id``, ``submitted_by_id``...).
+Nothing here imports an app: objects are read by their fields (``created_by_id``, a job's ``owner_id``).
 """
 from __future__ import annotations
 
@@ -83,12 +83,12 @@ def _dataset_open(user, dataset) -> bool:
 
 def _submission_view(user, submission) -> bool:
     """Submitted rows are public; a draft is seen by its submitter and administrators."""
-    return submission.state != "draft" or _owner("submitted_by_id")(user, submission)
+    return submission.state != "draft" or _owner("created_by_id")(user, submission)
 
 
 def _submission_withdraw(user, submission) -> bool:
     """The submitter withdraws a draft; an administrator removes any submission."""
-    return is_administrator(user) or (submission.state == "draft" and _owner("submitted_by_id")(user, submission))
+    return is_administrator(user) or (submission.state == "draft" and _owner("created_by_id")(user, submission))
 
 
 def _ground_truth(user, benchmark) -> bool:
@@ -133,7 +133,7 @@ RULES: dict[str, Rule] = {
     "synthesis.dataset.folder": Rule(_researcher, RESEARCHERS),  # the server folder it was written to
     # restoration: any account restores; each sees their own
     "restoration.create": Rule(_signed_in, "Log in to restore a scan."),
-    "restoration.view": Rule(_owner("owner_id"), "This restoration is not yours."),
+    "restoration.view": Rule(_owner("created_by_id"), "This restoration is not yours."),
     "restoration.view_all": Rule(_administrator, "Only administrators see everyone's restorations."),
     "restoration.train": Rule(_researcher, "Only researchers and administrators train models."),
     # evaluation
@@ -143,7 +143,7 @@ RULES: dict[str, Rule] = {
     "evaluation.ground_truth.view": Rule(_ground_truth, "Ground truth is for the benchmark's organisers only."),
     "evaluation.submission.create": Rule(_researcher, "Only researchers and administrators submit to a benchmark."),
     "evaluation.submission.view": Rule(_submission_view, "Drafts are seen by their submitter only."),
-    "evaluation.submission.edit": Rule(_owner("submitted_by_id"), "This is not your submission."),
+    "evaluation.submission.edit": Rule(_owner("created_by_id"), "This is not your submission."),
     "evaluation.submission.withdraw": Rule(_submission_withdraw, "Only drafts can be withdrawn; ask an "
                                                                  "administrator to remove a scored row."),
     # surveys: researchers design and read them; participants take them by their token (surveys.views)
@@ -220,7 +220,7 @@ def _submissions(user, qs):
     if is_administrator(user):
         return qs
     submitted = qs.exclude(state="draft")
-    return submitted | qs.filter(submitted_by=user) if _signed_in(user, None) else submitted
+    return submitted | qs.filter(created_by=user) if _signed_in(user, None) else submitted
 
 
 def _annotation_datasets(user, qs):
@@ -234,7 +234,7 @@ def _annotation_datasets(user, qs):
 #: kind -> how a queryset of it narrows to what a user may see
 _SCOPES: dict[str, Callable] = {
     "scan": _scans,
-    "restoration": _owned("owner"),
+    "restoration": _owned("created_by"),
     "job": _owned("owner"),
     "submission": _submissions,
     "annotation_dataset": _annotation_datasets,

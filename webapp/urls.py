@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import views
+from . import legacy, views
 
 # The site's own error pages (webapp/errors.py), used when DEBUG is off.
 handler403 = "webapp.errors.permission_denied"
@@ -22,18 +22,21 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("jobs.urls")),
-    path("annotate/", include("annotation.urls")),
+    # each app's pages under the prefix of its API (the names: docs/GLOSSARY.md)
+    path("annotation/", include("annotation.urls")),
     path("api/annotation/", include("annotation.api_urls")),
-    path("models/", include("synthesis.urls")),
+    path("synthesis/", include("synthesis.urls")),
     path("api/synthesis/", include("synthesis.api_urls")),
-    path("restore/", include("restoration.urls")),
+    path("restoration/", include("restoration.urls")),
     path("api/restoration/", include("restoration.api_urls")),
-    path("leaderboard/", include("evaluation.urls")),
+    path("evaluation/", include("evaluation.urls")),
     path("api/evaluation/", include("evaluation.api_urls")),
     path("surveys/", include("surveys.urls")),
     path("api/surveys/", include("surveys.api_urls")),
     # public stored files, streamed from the storage (the address webapp.storage.url gives on S3)
     path("files/<path:name>", views.stored_file, name="stored-file"),
+    # the addresses before issue 15's naming, as permanent redirects: kept for one release (webapp/legacy.py)
+    *legacy.urlpatterns(),
 ]
 
 # Media on local disk (the view answers 404 when the storage is S3, whose files are linked through

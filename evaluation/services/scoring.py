@@ -92,7 +92,7 @@ def submission_score(*, submission: Submission, progress=None, device: str | Non
         raise
     return {"submission_id": submission.pk, "scored": len(todo), "kept": len(bench_images) - len(todo),
             "card_version": version, "mean": to_stored(summary["mean"]),
-            "url": f"/leaderboard/submissions/{submission.pk}/"}
+            "url": f"/evaluation/submissions/{submission.pk}/"}
 
 
 def submissions_rescore(*, all: bool = False, user=None) -> list[int]:  # noqa: A002 - mirrors --all

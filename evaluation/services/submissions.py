@@ -88,7 +88,7 @@ def _check_metadata(*, method_name: str, paper_url: str, code_url: str, masks_us
 
 def next_version(*, benchmark: Benchmark, user, method_name: str, is_baseline: bool = False) -> int:
     qs = Submission.objects.filter(benchmark=benchmark, method_name=method_name, is_baseline=is_baseline)
-    qs = qs.filter(submitted_by=user) if user is not None else qs.filter(submitted_by__isnull=True)
+    qs = qs.filter(created_by=user) if user is not None else qs.filter(created_by__isnull=True)
     return (qs.aggregate(v=Max("version"))["v"] or 0) + 1
 
 
@@ -151,7 +151,7 @@ def submission_create(
         stored: list[str] = []
         with transaction.atomic():
             submission = Submission.objects.create(
-                benchmark=benchmark, method_name=method_name, submitted_by=user,
+                benchmark=benchmark, method_name=method_name, created_by=user,
                 version=next_version(benchmark=benchmark, user=user, method_name=method_name),
                 paper_url=paper_url, code_url=code_url, patch_wise=patch_wise, masks_used=masks_used,
                 notes=notes, state=Submission.State.PENDING if archive is not None else Submission.State.DRAFT)
@@ -229,7 +229,7 @@ def submission_delete(*, submission: Submission) -> None:
 def submission_score_enqueue(*, submission: Submission, user=None):
     """Start the job that scores ``submission`` (queue ``gpu``: LPIPS runs on a GPU where there is one)."""
     with transaction.atomic():  # the job is sent once the submission says it is pending
-        job = job_services.job_submit(kind="submission.score", owner=user or submission.submitted_by,
+        job = job_services.job_submit(kind="submission.score", owner=user or submission.created_by,
                                       params={"submission_id": submission.pk})
         Submission.objects.filter(pk=submission.pk).update(job=job, state=Submission.State.PENDING, error="")
     submission.job, submission.state = job, Submission.State.PENDING

@@ -60,7 +60,7 @@ class TrainingCommand(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Saved {result.path}"))
         if register:
-            services.trained_model_register(name=register, kind=self.kind, weights_path=result.path)
+            services.network_register(name=register, kind=self.kind, weights_path=result.path)
             self.stdout.write(f"Registered as {register}")
 
     def log_epoch(self, log) -> None:

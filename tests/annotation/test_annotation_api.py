@@ -47,8 +47,8 @@ def test_create_list_edit_delete_a_polygon(annotator, scan, users):
     r = post_json(annotator, polygons_url(scan), {"cls": "dust", "points": SQUARE})
     assert r.status_code == 201, r.content
     body = r.json()
-    # then it is stored with its measurements and author
-    assert body["author"] == "annotator" and body["area_px"] == 1200
+    # then it is stored with its measurements and creator
+    assert body["created_by"] == "annotator" and body["area_px"] == 1200
     # 1000 x 800 px frame of 35 x 24 mm: (35 um x 30 um) per pixel
     assert body["area_um2"] == pytest.approx(1200 * 35 * 30)
     assert (body["centroid_x"], body["centroid_y"], body["patch_col"], body["patch_row"]) == (120, 115, 0, 0)
@@ -221,12 +221,12 @@ def test_uploaded_scan_gets_its_tiles_from_a_worker(client, users, celery_worker
 def test_statistics_and_export_endpoints(client, users, scan):
     services.polygon_create(scan=scan, cls="dust", points=SQUARE)
     client.force_login(users["researcher"])
-    stats = client.get(reverse("annotation-api-dataset-stats", args=[scan.dataset_id])).json()
+    stats = client.get(reverse("annotation-api-set-stats", args=[scan.dataset_id])).json()
     assert stats["classes"]["dust"]["count"] == 1
-    coco = json.loads(client.get(reverse("annotation-api-dataset-export", args=[scan.dataset_id]) + "?as=coco")
+    coco = json.loads(client.get(reverse("annotation-api-set-export", args=[scan.dataset_id]) + "?as=coco")
                       .content)
     assert len(coco["annotations"]) == 1
-    bad = client.get(reverse("annotation-api-dataset-export", args=[scan.dataset_id]) + "?as=xml")
+    bad = client.get(reverse("annotation-api-set-export", args=[scan.dataset_id]) + "?as=xml")
     assert bad.status_code == 400
     page = client.get(reverse("annotation:statistics", args=[scan.dataset_id]))
     assert page.status_code == 200 and b"plotly" in page.content

@@ -64,7 +64,7 @@ def test_assigning_again_keeps_the_done_state_and_says_what_was_held(client, use
 def test_one_assignment_is_taken_away_by_its_own_button_and_its_polygons_stay(client, users, dataset):
     scan_a = dataset.scans.get(name="a")
     services.scans_assign(scans=[scan_a], annotators=[users["annotator"], users["annotator2"]])
-    services.polygon_create(scan=scan_a, cls="dust", points=[[10, 10], [20, 10], [15, 20]], author=users["annotator"])
+    services.polygon_create(scan=scan_a, cls="dust", points=[[10, 10], [20, 10], [15, 20]], user=users["annotator"])
     client.force_login(users["researcher"])
     response = client.post(url(dataset), {"unassign": f"{scan_a.pk}:{users['annotator'].pk}",
                                           "scan": scan_ids(dataset, "b")}, follow=True)  # other ticks are ignored
@@ -129,9 +129,9 @@ def test_annotators_and_visitors_are_refused(client, users, dataset):
                                           "annotator": [users["annotator"].pk]})
     assert response.status_code == 403 and not held(dataset)
     # the dataset page links to the assignment page for researchers only
-    assert url(dataset) not in client.get(reverse("annotation:dataset", args=[dataset.pk])).content.decode()
+    assert url(dataset) not in client.get(reverse("annotation:set", args=[dataset.pk])).content.decode()
     client.force_login(users["researcher"])
-    assert url(dataset) in client.get(reverse("annotation:dataset", args=[dataset.pk])).content.decode()
+    assert url(dataset) in client.get(reverse("annotation:set", args=[dataset.pk])).content.decode()
 
 
 def test_the_annotators_listed_are_the_role_and_those_who_hold_a_scan(client, users, dataset):
@@ -154,7 +154,7 @@ def test_a_researcher_assigns_scans_from_the_dataset_page_and_the_annotator_gets
     services.assignment_set_done(scan=dataset.scans.get(name="c"), annotator=users["annotator"], done=True)
     browser_login(page, live_server, "researcher", "researcher")
     # the dataset page leads to the assignment page
-    page.goto(f"{live_server.url}{reverse('annotation:dataset', args=[dataset.pk])}")
+    page.goto(f"{live_server.url}{reverse('annotation:set', args=[dataset.pk])}")
     page.click("[data-testid=assign-link]")
     page.wait_for_selector("[data-testid=assign-form]")
     assert page.inner_text("[data-testid=workload-annotator] [data-testid=held]") == "1"

@@ -26,7 +26,7 @@ def click_image(page, x: float, y: float, **kwargs) -> None:
 
 
 def open_editor(page, live_server, scan) -> None:
-    page.goto(f"{live_server.url}/annotate/scans/{scan.pk}/")
+    page.goto(f"{live_server.url}/annotation/scans/{scan.pk}/")
     page.wait_for_function("window.__annotator !== undefined")
     page.evaluate("window.__annotator.ready")
     page.evaluate("window.__annotator.settled()")
@@ -56,9 +56,9 @@ def test_annotator_draws_classes_reloads_and_edits(page, live_server, users):
     page.keyboard.press("Enter")
     page.evaluate("window.__annotator.idle()")
     page.wait_for_selector("[data-testid=save-status]:has-text('Saved')")
-    # then the server holds it, with the annotator as author
+    # then the server holds it, with the annotator as its creator
     polygon = Polygon.objects.get(scan=scan)
-    assert polygon.cls == "dirt" and polygon.author.username == "annotator"
+    assert polygon.cls == "dirt" and polygon.created_by.username == "annotator"
     assert 30000 < polygon.area_px < 40000
     screenshot(page, "annotation-drawn")
     # when the page is reloaded, the polygon is back
@@ -163,12 +163,12 @@ def test_researcher_uploads_a_16_bit_tiff_and_sees_its_tiles(page, live_server, 
     path = tmp_path / "scan16.tif"
     path.write_bytes(tiff16(1200, 1800))
     browser_login(page, live_server, "researcher", "researcher")
-    page.goto(f"{live_server.url}/annotate/upload/")
+    page.goto(f"{live_server.url}/annotation/upload/")
     page.set_input_files("#image", str(path))
     page.fill("#dataset", "uploads")
     page.select_option("#polarity", "positive")
     page.click("[data-testid=upload-form] button[type=submit]")
-    page.wait_for_url("**/annotate/scans/*/")
+    page.wait_for_url("**/annotation/scans/*/")
     scan = Scan.objects.get(name="scan16")
     assert (scan.bit_depth, scan.width, scan.height, scan.polarity) == (16, 1800, 1200, "positive")
     from jobs.models import Job
@@ -191,7 +191,7 @@ def test_bad_upload_shows_a_message_and_keeps_nothing(page, live_server, users, 
     bad = tmp_path / "broken.tif"
     bad.write_bytes(tiff16(300, 300)[:3000])
     browser_login(page, live_server, "researcher", "researcher")
-    page.goto(f"{live_server.url}/annotate/upload/")
+    page.goto(f"{live_server.url}/annotation/upload/")
     page.set_input_files("#image", str(bad))
     page.fill("#dataset", "uploads")
     page.click("[data-testid=upload-form] button[type=submit]")

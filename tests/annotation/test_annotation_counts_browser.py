@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from annotation.demo import DEMO_DATASET, PUBLIC_DATASET, load_demo
-from annotation.models import Dataset, Polygon
+from annotation.models import AnnotationSet, Polygon
 from tests.support import browser_login, needs_public_data, screenshot
 
 DATASET_ROWS = "h2:has-text('Datasets') + table tbody tr"
@@ -30,7 +30,7 @@ def listed_counts(page) -> dict[str, tuple[int, int, str]]:
 
 
 def check_datasets(page, live_server, names: list[str]) -> dict[str, int]:
-    page.goto(f"{live_server.url}/annotate/")
+    page.goto(f"{live_server.url}/annotation/")
     listed = listed_counts(page)
     assert sorted(listed) == sorted(names), listed
     seen = {}
@@ -51,7 +51,7 @@ def check_datasets(page, live_server, names: list[str]) -> dict[str, int]:
 def test_the_demo_datasets_polygon_counts_equal_the_sums_of_their_scans(page, live_server, users):
     # given the demo's annotation content: the public dataset, and the demo scan assigned to two annotators
     load_demo(log=lambda line: None)
-    demo = Dataset.objects.get(name=DEMO_DATASET)
+    demo = AnnotationSet.objects.get(name=DEMO_DATASET)
     assert demo.scans.get().assignments.count() == 2
     stored = {name: Polygon.objects.filter(scan__dataset__name=name).count() for name in (DEMO_DATASET,
                                                                                           PUBLIC_DATASET)}

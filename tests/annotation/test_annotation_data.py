@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from django.core.management.base import CommandError
 
-from annotation.models import BankEntry, Dataset, Polygon, Scan
+from annotation.models import AnnotationSet, BankEntry, Polygon, Scan
 from imaging.io import write_image
 from tests.support import PUBLIC_DATA, TABLE_1, needs_public_data, run_command
 
@@ -121,9 +121,9 @@ def test_demo_content_is_idempotent():
     from annotation.demo import load_demo
 
     load_demo(log=lambda m: None)
-    counts = (Dataset.objects.count(), Scan.objects.count(), Polygon.objects.count(), BankEntry.objects.count())
+    counts = (AnnotationSet.objects.count(), Scan.objects.count(), Polygon.objects.count(), BankEntry.objects.count())
     load_demo(log=lambda m: None)
-    assert (Dataset.objects.count(), Scan.objects.count(), Polygon.objects.count(),
+    assert (AnnotationSet.objects.count(), Scan.objects.count(), Polygon.objects.count(),
             BankEntry.objects.count()) == counts
     demo = Scan.objects.get(name="demo-frame-01")
     assert demo.bit_depth == 16 and demo.has_pixels and demo.polygons.count() > 1000

@@ -34,7 +34,7 @@ ROW_IN_VIEW = """(id) => {
 def test_the_selected_polygons_row_is_scrolled_into_view(browser, live_server, users, viewport, help_open):
     # given: a scan with 300 polygons
     scan = assigned_scan(users, "many", 700, 1000)
-    ids = [services.polygon_create(scan=scan, cls="dust", author=users["annotator"],
+    ids = [services.polygon_create(scan=scan, cls="dust", user=users["annotator"],
                                    points=[[10 + 3 * i, 10], [12 + 3 * i, 10], [11 + 3 * i, 13]]).pk
            for i in range(300)]
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})

@@ -52,7 +52,7 @@ def test_a_short_load_run_stores_every_acknowledged_polygon(worker_database_url,
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from annotation.models import Dataset
+    from annotation.models import AnnotationSet
 
     broker = settings.CELERY_BROKER_URL
     if not worker_database_url.startswith("postgres") or not broker.startswith("redis://"):
@@ -72,5 +72,5 @@ def test_a_short_load_run_stores_every_acknowledged_polygon(worker_database_url,
     assert counts["acknowledged"] <= counts["sent"]
     assert report["stats"]["polygon save (create)"]["failures"] == 0
     assert report["saves"]["n"] >= counts["acknowledged"]
-    assert not Dataset.objects.filter(name__startswith="load-benchmark-").exists()
+    assert not AnnotationSet.objects.filter(name__startswith="load-benchmark-").exists()
     assert not get_user_model().objects.filter(username__startswith="load-").exists()

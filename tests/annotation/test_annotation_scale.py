@@ -95,7 +95,7 @@ def test_editor_handles_5000_polygons_on_an_8000_x_5000_scan(page, live_server, 
 
     # when the annotator opens it
     browser_login(page, live_server, "annotator", "annotator")
-    page.goto(f"{live_server.url}/annotate/scans/{scan.pk}/")
+    page.goto(f"{live_server.url}/annotation/scans/{scan.pk}/")
     page.wait_for_function("window.__annotator !== undefined")
     page.evaluate("window.__annotator.ready")
     settle(page)

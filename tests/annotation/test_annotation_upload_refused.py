@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotation import services
-from annotation.models import Dataset, Scan
+from annotation.models import AnnotationSet, Scan
 from tests.annotation.test_annotation_browser import tiff16
 
 
@@ -15,13 +15,13 @@ def test_a_refused_upload_leaves_no_empty_dataset(client, users, via):
     client.force_login(users["researcher"])
     broken = SimpleUploadedFile("broken.tif", tiff16(300, 300)[:3000])
     if via == "page":
-        r = client.post("/annotate/upload/", {"image": broken, "dataset": "fresh", "name": "x"})
+        r = client.post("/annotation/upload/", {"image": broken, "dataset": "fresh", "name": "x"})
         assert r.status_code == 400 and "Upload refused" in r.content.decode()
     else:
         r = client.post("/api/annotation/scans/", {"image": broken, "dataset": "fresh", "name": "x"})
         assert r.status_code == 400, r.content
-    assert not Dataset.objects.filter(name="fresh").exists() and not Scan.objects.exists()
-    assert "fresh" not in client.get("/annotate/").content.decode()
+    assert not AnnotationSet.objects.filter(name="fresh").exists() and not Scan.objects.exists()
+    assert "fresh" not in client.get("/annotation/").content.decode()
 
 
 @pytest.mark.django_db
@@ -30,6 +30,6 @@ def test_an_upload_refused_into_an_existing_dataset_keeps_the_dataset(users):
     services.scan_create(dataset=dataset, name="a", width=100, height=80, build_tiles=False)
     with pytest.raises(ValueError, match="already has a scan named 'a'"):
         services.scan_upload(dataset_name="kept", name="a", width=100, height=80, build_tiles=False)
-    assert Dataset.objects.filter(name="kept").exists() and Scan.objects.count() == 1
+    assert AnnotationSet.objects.filter(name="kept").exists() and Scan.objects.count() == 1
     scan = services.scan_upload(dataset_name="new one", name="b", width=100, height=80, build_tiles=False)
     assert scan.dataset.name == "new one"

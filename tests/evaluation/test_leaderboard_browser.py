@@ -15,7 +15,7 @@ def test_researcher_uploads_a_zip_and_finds_the_new_row(page, live_server, users
     # given a benchmark with its do-nothing row
     baselines.baselines_compute(benchmark=bench, methods=[], device="cpu")
     browser_login(page, live_server, "researcher", "researcher")
-    page.goto(f"{live_server.url}/leaderboard/{bench.pk}/")
+    page.goto(f"{live_server.url}/evaluation/{bench.pk}/")
     assert page.locator("[data-testid=restoration-table] tr[data-row]").count() == 1
     # when the researcher uploads a zip of restorations with the form
     form = page.locator("[data-testid=submit-form]")
@@ -45,7 +45,7 @@ def test_researcher_uploads_a_zip_and_finds_the_new_row(page, live_server, users
     page.click("[data-testid=restoration-table] th[data-key=lpips]")
     assert methods()[0].startswith("Do nothing")
     # the drill-down shows the input and the method side by side, zoomed together
-    page.goto(f"{live_server.url}/leaderboard/{bench.pk}/images/a/")
+    page.goto(f"{live_server.url}/evaluation/{bench.pk}/images/a/")
     page.wait_for_function("document.querySelectorAll('.compare-view[data-loaded=true]').length === 3")
     page.evaluate("window.__compare[0].viewport.zoomTo(4, null, true)")
     zooms = page.evaluate("window.__compare.map(v => v.viewport.getZoom())")

@@ -66,9 +66,9 @@ def test_demo_queues_the_baseline_job_and_computes_nothing(squares_damage_model,
     demo.load_demo(log=lines.append)
     assert baseline_jobs() == [job] and Benchmark.objects.count() == 1
     # and the leaderboard says the rows are being computed, with the job
-    index = client.get("/leaderboard/").content.decode()
+    index = client.get("/evaluation/").content.decode()
     assert "baselines being computed" in index and f'href="/jobs/{job.pk}/"' in index
-    page = client.get(f"/leaderboard/{benchmark.pk}/").content.decode()
+    page = client.get(f"/evaluation/{benchmark.pk}/").content.decode()
     assert "The baseline rows are being computed" in page and f'href="/jobs/{job.pk}/"' in page
 
 
@@ -80,7 +80,7 @@ def test_demo_queues_again_after_a_failed_run_and_not_after_a_finished_one(squar
     benchmark = Benchmark.objects.get(name=demo.DEMO_BENCHMARK)
     # given the job failed: the page says so, and the next load queues a new one
     Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED)
-    page = client.get(f"/leaderboard/{benchmark.pk}/").content.decode()
+    page = client.get(f"/evaluation/{benchmark.pk}/").content.decode()
     assert "The baseline rows are being computed" not in page and "ended failed" in page
     demo.load_demo(log=lambda m: None)
     jobs = baseline_jobs()
@@ -129,5 +129,5 @@ def test_demo_baseline_rows_appear_when_their_job_finishes(authentic_data, users
     assert job.state == "succeeded", job.error
     rows = selectors.leaderboard(benchmark=benchmark)["rows"]
     assert {r["baseline_method"] for r in rows} == {"do-nothing", "dust-scratches"}
-    page = client.get(f"/leaderboard/{benchmark.pk}/").content.decode()
+    page = client.get(f"/evaluation/{benchmark.pk}/").content.decode()
     assert "The baseline rows are being computed" not in page and "dust-scratches" in page

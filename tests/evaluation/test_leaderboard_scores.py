@@ -81,7 +81,7 @@ def test_baselines_do_nothing_and_available_methods(bench):
 
 def _row(bench, name, means, *, baseline=False, version=1, user=None, sweep=None, card_version=None):
     submission = Submission.objects.create(benchmark=bench, method_name=name, version=version, is_baseline=baseline,
-                                           baseline_method=name if baseline else "", submitted_by=user,
+                                           baseline_method=name if baseline else "", created_by=user,
                                            state=Submission.State.SCORED)
     values = {"mean": means, "std": {k: 0.0 for k in means}, "count": 3}
     if sweep:

@@ -65,10 +65,10 @@ def test_every_refusal_class_of_the_project_is_known_by_name():
 
 
 def test_result_links_name_the_records_a_job_made():
-    links = presentation.result_links({"damage_model_id": 2, "label": "demo v1", "url": "/models/2/"})
-    assert links == [{"label": "Open demo v1", "url": "/models/2/"}]
+    links = presentation.result_links({"damage_model_id": 2, "label": "demo v1", "url": "/synthesis/damage-models/2/"})
+    assert links == [{"label": "Open demo v1", "url": "/synthesis/damage-models/2/"}]
     links = presentation.result_links({"dataset_id": 5, "present": 3, "url": "//evil.example/"})
-    assert links == [{"label": "Open the synthetic dataset #5", "url": "/models/datasets/5/"}]
+    assert links == [{"label": "Open the synthetic dataset #5", "url": "/synthesis/datasets/5/"}]
     facts = presentation.result_facts({"dataset_id": 5, "present": 3, "complete": True, "history": [{"a": 1}]})
     assert facts == [{"name": "present", "value": "3"}, {"name": "complete", "value": "yes"}]
     params = presentation.result_facts({"dataset_id": 5, "name": "m"}, with_ids=True)
@@ -99,14 +99,15 @@ def test_job_pages_and_api_show_the_sentence_not_the_traceback(client, users):
 def test_a_finished_job_page_links_to_its_result_not_a_dict(client, users):
     job = services.job_create(kind="damage_model.fit", owner=users["researcher"])
     services.job_start(job_id=job.pk, worker="w", device="cpu")
-    services.job_succeed(job_id=job.pk, result={"damage_model_id": 7, "label": "demo v3", "url": "/models/7/"})
+    services.job_succeed(job_id=job.pk, result={"damage_model_id": 7, "label": "demo v3",
+                                                  "url": "/synthesis/damage-models/7/"})
     client.force_login(users["researcher"])
     body = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
-    assert '<a href="/models/7/">Open demo v3</a>' in body
+    assert '<a href="/synthesis/damage-models/7/">Open demo v3</a>' in body
     assert "{&#x27;" not in body and "damage_model_id&#x27;" not in body  # no Python dict
     assert 'data-testid="job-attempts">1<' in body and 'data-testid="job-device">cpu<' in body
     api = client.get(reverse("jobs:api-detail", args=[job.pk])).json()
-    assert api["result_links"] == [{"label": "Open demo v3", "url": "/models/7/"}]
+    assert api["result_links"] == [{"label": "Open demo v3", "url": "/synthesis/damage-models/7/"}]
     assert (api["can_cancel"], api["can_retry"]) == (False, False)
 
 
@@ -151,9 +152,10 @@ def test_the_job_page_follows_its_job_live_and_links_to_the_result(page, live_se
     # when: a worker starts it, then finishes it (the page is not reloaded)
     services.job_start(job_id=job.pk, worker="w@host", device="cuda:0")
     page.wait_for_function("document.querySelector('[data-testid=job-device]').textContent === 'cuda:0'")
-    services.job_succeed(job_id=job.pk, result={"damage_model_id": 3, "label": "live v1", "url": "/models/3/"})
+    services.job_succeed(job_id=job.pk, result={"damage_model_id": 3, "label": "live v1",
+                                                  "url": "/synthesis/damage-models/3/"})
     # then: device, attempts, started and the result link appear; the cancel button goes
-    page.wait_for_selector("[data-testid=job-result] a[href='/models/3/']")
+    page.wait_for_selector("[data-testid=job-result] a[href='/synthesis/damage-models/3/']")
     assert page.inner_text("[data-testid=job-attempts]") == "1"
     assert page.inner_text("[data-testid=job-started]") != "—"
     assert not page.is_visible("[data-testid=job-cancel]")

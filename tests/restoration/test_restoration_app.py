@@ -92,7 +92,7 @@ def test_methods_api_lists_availability(client, users):
 ])
 def test_bad_restoration_requests_are_refused(client, users, data, message):
     client.force_login(users["annotator"])
-    r = client.post("/api/restoration/jobs/", data())
+    r = client.post("/api/restoration/restorations/", data())
     assert r.status_code == 400
     assert message.lower() in r.json()["detail"].lower()
     assert not Restoration.objects.exists()
@@ -104,14 +104,14 @@ def test_restoration_job_on_a_real_worker(client, users, celery_worker_process):
     # given a 16-bit TIFF with specks, uploaded by a user
     image, mask = specked(256, 384, seed=3)
     client.force_login(users["annotator"])
-    r = client.post("/api/restoration/jobs/", {"image": SimpleUploadedFile("scan.tif", tiff_bytes(image)),
+    r = client.post("/api/restoration/restorations/", {"image": SimpleUploadedFile("scan.tif", tiff_bytes(image)),
                                                "method": "dust-scratches"})
     assert r.status_code == 202, r.content
     body = r.json()
     # when the worker has run it
     job = wait_for_job(body["job"]["id"], timeout=180)
     assert job.state == "succeeded", job.error
-    detail = client.get(f"/api/restoration/jobs/{body['id']}/").json()
+    detail = client.get(f"/api/restoration/restorations/{body['id']}/").json()
     # then the restored TIFF downloads at 16 bits, with the mask, and the page shows the comparison
     restored = download(client, detail["downloads"]["restored"])
     assert restored.status == 200 and "scan-restored.tif" in restored.headers["Content-Disposition"]
@@ -124,7 +124,7 @@ def test_restoration_job_on_a_real_worker(client, users, celery_worker_process):
     assert b"compare-viewer" in page.content
     # and nobody else can see it
     client.force_login(users["annotator2"])
-    assert client.get(f"/api/restoration/jobs/{body['id']}/").status_code == 404
+    assert client.get(f"/api/restoration/restorations/{body['id']}/").status_code == 404
     assert client.get(detail["downloads"]["restored"]).status_code == 404
 
 

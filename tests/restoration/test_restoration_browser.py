@@ -24,7 +24,7 @@ def test_restore_a_scan_follow_its_tiles_compare_and_download(page, live_server,
             if "/api/jobs/" in r.url and r.ok else None)
     browser_login(page, live_server, "annotator", "annotator")
     # when: they upload it with the default method
-    page.goto(f"{live_server.url}/restore/")
+    page.goto(f"{live_server.url}/restoration/")
     assert "(default)" in page.inner_text("#method option:checked")
     page.set_input_files("#image", str(scan))
     page.click("[data-testid=restore-form] button[type=submit]")

@@ -13,7 +13,7 @@ from tests.support import browser_login, screenshot
 def finished_restoration(users, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     image, _ = specked(300, 480, seed=3)
-    record = services.restoration_create(owner=users["annotator"], image=tiff_bytes(image), filename="frame.tif",
+    record = services.restoration_create(user=users["annotator"], image=tiff_bytes(image), filename="frame.tif",
                                          method="dust-scratches", enqueue=False)
     services.restoration_run(record=record)
     record.refresh_from_db()
@@ -23,7 +23,7 @@ def finished_restoration(users, settings, tmp_path):
 @pytest.mark.django_db
 def test_the_damage_share_is_given_in_per_cent(client, users, finished_restoration):
     client.force_login(users["annotator"])
-    body = client.get(f"/restore/{finished_restoration.pk}/").content.decode()
+    body = client.get(f"/restoration/{finished_restoration.pk}/").content.decode()
     import re
 
     shown = re.search(r"damage found on (\d+\.\d\d)% of the pixels", body)
@@ -38,7 +38,7 @@ def test_slider_image_and_divider_are_in_view_at_1366_by_768(browser, live_serve
     page = context.new_page()
     try:
         browser_login(page, live_server, "annotator", "annotator")
-        page.goto(f"{live_server.url}/restore/{finished_restoration.pk}/")
+        page.goto(f"{live_server.url}/restoration/{finished_restoration.pk}/")
         page.wait_for_function("window.__compare && window.__compare.world.getItemCount() === 2")
         page.wait_for_function("!document.getElementById('compare-divider').hidden")
         # then: without scrolling, the slider and the whole viewer lie inside the window

@@ -1,4 +1,4 @@
-"""Model cards on /restore/models/ are Markdown rendered as HTML, with nothing of the card's own HTML passed."""
+"""Model cards on /restoration/networks/ are Markdown rendered as HTML, with nothing of the card's own HTML passed."""
 from __future__ import annotations
 
 import pytest
@@ -18,7 +18,7 @@ def test_markdown_becomes_html_and_raw_html_is_escaped():
 @pytest.mark.django_db
 def test_the_models_page_shows_the_shipped_cards_as_html(client, users):
     client.force_login(users["annotator"])
-    body = client.get("/restore/models/").content.decode()
+    body = client.get("/restoration/networks/").content.decode()
     assert 'data-testid="model-card"' in body
     assert "<h1>Default damage detector" in body and "<table>" in body
     assert "<pre># Default" not in body and "| do nothing |" not in body  # no raw Markdown

@@ -48,7 +48,7 @@ def test_a_detecting_method_gives_the_probability_map_behind_the_scores():
 def finished(db, users):
     """A restoration by the annotator, run (dust & scratches), with its component list."""
     image, specks = specked(160, 240, seed=5)
-    record = services.restoration_create(owner=users["annotator"], image=encode_image(image, fmt="TIFF"),
+    record = services.restoration_create(user=users["annotator"], image=encode_image(image, fmt="TIFF"),
                                          filename="scan.tif", method="dust-scratches", enqueue=False)
     services.restoration_run(record=record)
     record.refresh_from_db()
@@ -60,7 +60,7 @@ def test_repair_inpaints_kept_and_added_components_only(client, users, finished)
     # given a finished restoration and its component list
     record, image = finished
     client.force_login(users["annotator"])
-    doc = client.get(f"/api/restoration/jobs/{record.pk}/components/").json()
+    doc = client.get(f"/api/restoration/restorations/{record.pk}/components/").json()
     assert len(doc["components"]) >= 3
     # when the restorer rejects the first component, keeps the others, adds a missed one, and repairs
     doc["components"][0]["status"] = "rejected"
@@ -68,7 +68,7 @@ def test_repair_inpaints_kept_and_added_components_only(client, users, finished)
         c["status"] = "kept"
     added = [[200.0, 20.0], [212.0, 20.0], [212.0, 30.0], [200.0, 30.0]]
     doc["components"].append({"points": added, "status": "added"})
-    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": doc["components"]},
+    r = client.post(f"/api/restoration/restorations/{record.pk}/repair/", {"components": doc["components"]},
                     content_type="application/json")
     assert r.status_code == 202, r.content
     job = Job.objects.get(pk=r.json()["id"])
@@ -89,7 +89,7 @@ def test_repair_inpaints_kept_and_added_components_only(client, users, finished)
     np.testing.assert_array_equal(mask, components_to_mask(comps[1:], mask.shape))
     np.testing.assert_array_equal(out[~mask], image[~mask])
     # and the stored component list holds the review
-    listed = client.get(f"/api/restoration/jobs/{record.pk}/components/").json()["components"]
+    listed = client.get(f"/api/restoration/restorations/{record.pk}/components/").json()["components"]
     assert [c["status"] for c in listed].count("rejected") == 1 and listed[-1]["status"] == "added"
     assert record.info["repair"]["components"] == {"proposed": 0, "kept": len(comps) - 2, "rejected": 1, "added": 1}
 
@@ -104,12 +104,12 @@ def test_repair_inpaints_kept_and_added_components_only(client, users, finished)
 def test_bad_reviews_are_refused(client, users, finished, components, message):
     record, _ = finished
     client.force_login(users["annotator"])
-    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": components},
+    r = client.post(f"/api/restoration/restorations/{record.pk}/repair/", {"components": components},
                     content_type="application/json")
     assert r.status_code == 400 and message in r.json()["detail"], r.content
     assert not Job.objects.filter(kind="restoration.repair").exists()
     client.force_login(users["annotator2"])
-    assert client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": []},
+    assert client.post(f"/api/restoration/restorations/{record.pk}/repair/", {"components": []},
                        content_type="application/json").status_code == 404
 
 
@@ -117,7 +117,7 @@ def test_bad_reviews_are_refused(client, users, finished, components, message):
 def test_review_create_stores_the_components_as_a_review_scan(client, users, finished):
     from annotation import services as annotation_services
     from annotation.core.geometry import PolygonError
-    from annotation.models import Dataset
+    from annotation.models import AnnotationSet
 
     # given a finished restoration
     record, image = finished
@@ -127,12 +127,12 @@ def test_review_create_stores_the_components_as_a_review_scan(client, users, fin
         mask = read_image(fh.read()) > 0
     # when its review is created (twice, the first through the API: the second replaces the first)
     client.force_login(users["annotator"])
-    r = client.post(f"/api/restoration/jobs/{record.pk}/review/")
+    r = client.post(f"/api/restoration/restorations/{record.pk}/review/")
     assert r.status_code == 201 and r.json()["polygons"] == len(doc["components"]), r.content
     scan = services.restoration_review_create(record=record)
     assert scan.pk == r.json()["scan"]
     # then one scan of the owner's review dataset holds one proposed polygon per component, with class and score
-    assert scan.dataset.kind == Dataset.Kind.REVIEW and scan.dataset.name == "Review: annotator"
+    assert scan.dataset.kind == AnnotationSet.Kind.REVIEW and scan.dataset.name == "Review: annotator"
     assert (scan.width, scan.height, scan.image.name) == (record.width, record.height, record.input.name)
     record.refresh_from_db()
     assert record.review_scan == scan
@@ -145,7 +145,7 @@ def test_review_create_stores_the_components_as_a_review_scan(client, users, fin
     # and "unknown" stays out of annotation datasets
     with pytest.raises(PolygonError, match="Unknown class"):
         annotation_services.polygon_create(scan=scan, cls="unknown", points=[[1, 1], [5, 1], [5, 5]])
-    plain = Dataset.objects.create(name="plain")
+    plain = AnnotationSet.objects.create(name="plain")
     other = scan.__class__.objects.create(dataset=plain, name="s", width=20, height=20)
     with pytest.raises(PolygonError, match="not in a review dataset"):
         annotation_services.review_polygons_replace(scan=other, components=doc["components"])
@@ -156,14 +156,14 @@ def test_repair_from_the_review_scan(client, users, finished):
     # given a restoration whose review scan has one polygon rejected there
     record, image = finished
     client.force_login(users["annotator"])
-    assert client.post(f"/api/restoration/jobs/{record.pk}/repair/", {}, content_type="application/json"
+    assert client.post(f"/api/restoration/restorations/{record.pk}/repair/", {}, content_type="application/json"
                        ).status_code == 400  # no review yet, no components: refused
     scan = services.restoration_review_create(record=record)
     first = scan.polygons.order_by("pk").first()
     first.status = "rejected"
     first.save()
     # when the repair is asked for without a component list
-    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {}, content_type="application/json")
+    r = client.post(f"/api/restoration/restorations/{record.pk}/repair/", {}, content_type="application/json")
     assert r.status_code == 202, r.content
     services.restoration_repair(record=record, review=Job.objects.get(pk=r.json()["id"]).params["review"])
     record.refresh_from_db()
@@ -186,14 +186,14 @@ def test_repair_job_on_a_real_worker(client, users, celery_worker_process):
 
     # given a finished restoration with its component list
     image, _ = specked(120, 160, seed=7)
-    record = services.restoration_create(owner=users["annotator"], image=encode_image(image, fmt="PNG"),
+    record = services.restoration_create(user=users["annotator"], image=encode_image(image, fmt="PNG"),
                                          filename="scan.png", method="dust-scratches", enqueue=False)
     services.restoration_run(record=record)
     client.force_login(users["annotator"])
-    doc = client.get(f"/api/restoration/jobs/{record.pk}/components/").json()
+    doc = client.get(f"/api/restoration/restorations/{record.pk}/components/").json()
     doc["components"][0]["status"] = "rejected"
     # when its repair runs on the worker
-    r = client.post(f"/api/restoration/jobs/{record.pk}/repair/", {"components": doc["components"]},
+    r = client.post(f"/api/restoration/restorations/{record.pk}/repair/", {"components": doc["components"]},
                     content_type="application/json")
     job = wait_for_job(r.json()["id"], timeout=180)
     # then it succeeded and the rejected component is left as it was

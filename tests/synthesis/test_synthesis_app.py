@@ -152,18 +152,20 @@ def test_pages_and_api(client, users, small_dataset, tmp_path):
     record = services.damage_model_fit(dataset=small_dataset, name="m")
     other = services.damage_model_fit(dataset=small_dataset, name="m", scan_names=["s0"])
     client.force_login(users["researcher"])
-    assert b"m v1" in client.get("/models/").content
-    page = client.get(f"/models/{record.pk}/")
+    assert b"m v1" in client.get("/synthesis/").content
+    page = client.get(f"/synthesis/damage-models/{record.pk}/")
     assert page.status_code == 200 and b"data-figure=\"count_dust\"" in page.content
-    assert client.get(f"/models/compare/?a={record.pk}&b={other.pk}").status_code == 200
-    listing = client.get("/api/synthesis/models/").json()
+    assert client.get(f"/synthesis/damage-models/compare/?a={record.pk}&b={other.pk}").status_code == 200
+    listing = client.get("/api/synthesis/damage-models/").json()
     assert [m["version"] for m in listing] == [2, 1]
-    detail = client.get(f"/api/synthesis/models/{record.pk}/").json()
+    detail = client.get(f"/api/synthesis/damage-models/{record.pk}/").json()
     assert detail["params"]["classes"]["dust"]["n_artefacts"] == 80
     # bad input is refused with a message
-    r = client.post("/api/synthesis/models/fit/", {"dataset": "nope", "name": "x"}, content_type="application/json")
+    r = client.post("/api/synthesis/damage-models/fit/", {"dataset": "nope", "name": "x"},
+                    content_type="application/json")
     assert r.status_code == 400 and "No dataset" in r.json()["detail"]
-    r = client.post(f"/api/synthesis/models/{record.pk}/previews/", {"width": 5}, content_type="application/json")
+    r = client.post(f"/api/synthesis/damage-models/{record.pk}/previews/", {"width": 5},
+                    content_type="application/json")
     assert r.status_code == 400 and "width" in r.json()["detail"]
     r = client.post("/api/synthesis/datasets/", {"name": "d", "model": record.pk, "clean_dir": "/no/such/dir"},
                     content_type="application/json")
@@ -173,7 +175,8 @@ def test_pages_and_api(client, users, small_dataset, tmp_path):
     assert r.status_code == 400 and "none" in r.json()["detail"]
     # annotators may look but not fit
     client.force_login(users["annotator"])
-    r = client.post("/api/synthesis/models/fit/", {"dataset": "small", "name": "x"}, content_type="application/json")
+    r = client.post("/api/synthesis/damage-models/fit/", {"dataset": "small", "name": "x"},
+                    content_type="application/json")
     assert r.status_code == 403
 
 
@@ -182,7 +185,7 @@ def test_pages_and_api(client, users, small_dataset, tmp_path):
 def test_preview_job_renders_both_polarities(client, users, small_dataset, celery_worker_process, settings):
     record = services.damage_model_fit(dataset=small_dataset, name="m")
     client.force_login(users["researcher"])
-    r = client.post(f"/api/synthesis/models/{record.pk}/previews/", {"width": 512, "height": 384, "seed": 2},
+    r = client.post(f"/api/synthesis/damage-models/{record.pk}/previews/", {"width": 512, "height": 384, "seed": 2},
                     content_type="application/json")
     assert r.status_code == 202, r.content
     job = wait_for_job(r.json()["job"]["id"], timeout=240)
@@ -207,7 +210,7 @@ def test_preview_job_renders_both_polarities(client, users, small_dataset, celer
     assert negative[~mask].min() == 128 == positive[~mask].max()
     untouched = (negative == 128).all(axis=-1) & (positive == 128).all(axis=-1)
     assert untouched[~mask].mean() > 0.9
-    page = client.get(f"/models/previews/{preview.pk}/")
+    page = client.get(f"/synthesis/previews/{preview.pk}/")
     assert page.status_code == 200 and b'id="preview-viewer"' in page.content
     assert preview.result["files"]["negative"].encode() in page.content  # what preview.js opens
 
@@ -262,7 +265,7 @@ def test_bad_preview_image_is_refused_and_nothing_is_kept(client, users, small_d
     record = services.damage_model_fit(dataset=small_dataset, name="m")
     client.force_login(users["researcher"])
     truncated = encode_image(np.full((64, 80, 3), 120, np.uint8), fmt="PNG")[:60]
-    r = client.post(f"/api/synthesis/models/{record.pk}/previews/",
+    r = client.post(f"/api/synthesis/damage-models/{record.pk}/previews/",
                     {"image": SimpleUploadedFile("cut.png", truncated)})
     assert r.status_code == 400 and "truncated" in r.json()["detail"]
     assert not OverlayPreview.objects.exists() and not Job.objects.exists()

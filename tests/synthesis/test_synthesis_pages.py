@@ -39,7 +39,7 @@ def model(small_dataset):  # noqa: F811
 
 def post_build(client, model, clean, **fields):
     data = {"name": "d1", "model": model.pk, "clean_dir": str(clean), "seed": "0", "grain": "on", **fields}
-    return client.post("/models/datasets/new/", data)
+    return client.post("/synthesis/datasets/new/", data)
 
 
 @pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_builds_that_leave_most_masks_empty_are_explained_and_may_be_allowed(cli
     r = post_build(client, model, clean, crop="32x32", px_per_mm="141.26", count="12", damage_level="0.2",
                    allow_empty="on")
     dataset = SyntheticDataset.objects.get()
-    assert r.status_code == 302 and r.url == f"/models/datasets/{dataset.pk}/"
+    assert r.status_code == 302 and r.url == f"/synthesis/datasets/{dataset.pk}/"
     assert dataset.options == {"grain": True, "crop": [32, 32], "px_per_mm": 141.26, "damage_level": 0.2}
     assert dataset.job.kind == "dataset.build"
     page = client.get(r.url).content.decode()
@@ -90,13 +90,13 @@ def test_a_dataset_downloads_as_a_zip_and_can_be_deleted(client, users, model, m
     dataset = services.synthetic_dataset_create(name="zipme", record=model, clean_dir=str(clean), count=3,
                                                 options={"crop": [128, 128], "grain": False}, enqueue=False)
     client.force_login(users["researcher"])
-    assert b"dataset-download" not in client.get(f"/models/datasets/{dataset.pk}/").content  # not built yet
+    assert b"dataset-download" not in client.get(f"/synthesis/datasets/{dataset.pk}/").content  # not built yet
     services.synthetic_dataset_build(dataset=dataset)
-    page = client.get(f"/models/datasets/{dataset.pk}/").content.decode()
+    page = client.get(f"/synthesis/datasets/{dataset.pk}/").content.decode()
     assert "Download as zip" in page
     assert dataset.out_dir in page  # researchers train from the folder (Restore › Models)
     # when: they download it
-    r = client.get(f"/models/datasets/{dataset.pk}/download/")
+    r = client.get(f"/synthesis/datasets/{dataset.pk}/download/")
     # then: a streamed zip of the manifest and every item's three images
     assert r.status_code == 200 and r.streaming and r["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content)))
@@ -106,12 +106,12 @@ def test_a_dataset_downloads_as_a_zip_and_can_be_deleted(client, users, model, m
     assert archive.read("zipme/masks/0001.png") == (Path(dataset.out_dir) / "masks/0001.png").read_bytes()
     # annotators may not, and do not see the server's folders
     client.force_login(users["annotator"])
-    assert client.get(f"/models/datasets/{dataset.pk}/download/").status_code == 403
-    assert str(media) not in client.get(f"/models/datasets/{dataset.pk}/").content.decode()
+    assert client.get(f"/synthesis/datasets/{dataset.pk}/download/").status_code == 403
+    assert str(media) not in client.get(f"/synthesis/datasets/{dataset.pk}/").content.decode()
     # when: the researcher deletes it, its record and files go
     client.force_login(users["researcher"])
     out = Path(dataset.out_dir)
-    assert client.post(f"/models/datasets/{dataset.pk}/delete/").status_code == 302
+    assert client.post(f"/synthesis/datasets/{dataset.pk}/delete/").status_code == 302
     assert not SyntheticDataset.objects.exists() and not out.exists()
     assert clean.exists()  # the clean images were the user's
 
@@ -127,13 +127,13 @@ def test_a_running_build_is_stopped_before_its_dataset_is_deleted(client, users,
                                                 user=users["researcher"])
     job_services.job_start(job_id=dataset.job_id, worker="w@host", device="cpu")
     client.force_login(users["researcher"])
-    r = client.post(f"/models/datasets/{dataset.pk}/delete/", follow=True)
+    r = client.post(f"/synthesis/datasets/{dataset.pk}/delete/", follow=True)
     assert "Delete refused: The build of &#x27;busy&#x27; is running" in r.content.decode()
     assert SyntheticDataset.objects.filter(pk=dataset.pk).exists()
     # a build not started yet is cancelled and deleted at once
     waiting = services.synthetic_dataset_create(name="waiting", record=model, clean_dir=str(clean), count=2,
                                                 user=users["researcher"])
-    client.post(f"/models/datasets/{waiting.pk}/delete/")
+    client.post(f"/synthesis/datasets/{waiting.pk}/delete/")
     assert not SyntheticDataset.objects.filter(pk=waiting.pk).exists()
     assert Job.objects.get(pk=waiting.job_id).state == Job.State.CANCELLED
 
@@ -149,13 +149,13 @@ def test_a_failed_build_is_retried_from_its_page(client, users, model, media, tm
               'Traceback (most recent call last):\n  File "/work/main/synthesis/core/dataset.py", line 150\n')
     Job.objects.filter(pk=dataset.job_id).update(state=Job.State.FAILED, error=stored)
     client.force_login(users["researcher"])
-    for url in (f"/models/datasets/{dataset.pk}/", "/models/"):  # the dataset's page and the list of builds
+    for url in (f"/synthesis/datasets/{dataset.pk}/", "/synthesis/"):  # the dataset's page and the list of builds
         page = client.get(url).content.decode()
         assert "OSError" not in page and "Traceback" not in page and "/work/main" not in page
         assert "The job stopped on an internal error" in page
-    assert "dataset-retry" in client.get(f"/models/datasets/{dataset.pk}/").content.decode()
-    r = client.post(f"/jobs/{dataset.job_id}/retry/", {"next": f"/models/datasets/{dataset.pk}/"})
-    assert r.status_code == 302 and r.url == f"/models/datasets/{dataset.pk}/"
+    assert "dataset-retry" in client.get(f"/synthesis/datasets/{dataset.pk}/").content.decode()
+    r = client.post(f"/jobs/{dataset.job_id}/retry/", {"next": f"/synthesis/datasets/{dataset.pk}/"})
+    assert r.status_code == 302 and r.url == f"/synthesis/datasets/{dataset.pk}/"
     assert Job.objects.get(pk=dataset.job_id).state == Job.State.PENDING and dataset.job_id in sent
     # a next outside the site is not followed
     Job.objects.filter(pk=dataset.job_id).update(state=Job.State.FAILED)
@@ -170,7 +170,7 @@ def test_a_refused_zip_of_clean_images_keeps_nothing_and_says_what_was_refused(c
     from tests.synthesis.test_synthesis_app import zip_of
 
     client.force_login(users["researcher"])
-    r = client.post("/models/datasets/new/", {"name": "evil", "model": model.pk, "seed": "0", "clean_zip":
+    r = client.post("/synthesis/datasets/new/", {"name": "evil", "model": model.pk, "seed": "0", "clean_zip":
                                               SimpleUploadedFile("c.zip", zip_of({"../evil.png": b"x"}))})
     body = r.content.decode()
     assert "Dataset build refused: the zip of clean images has 1 problem:" in body
@@ -179,7 +179,7 @@ def test_a_refused_zip_of_clean_images_keeps_nothing_and_says_what_was_refused(c
     from imaging.io import encode_image
 
     png = encode_image(np.full((64, 80, 3), 120, np.uint8), fmt="PNG")
-    r = client.post("/models/datasets/new/", {"name": "tiny", "model": model.pk, "seed": "0", "crop": "128x128",
+    r = client.post("/synthesis/datasets/new/", {"name": "tiny", "model": model.pk, "seed": "0", "crop": "128x128",
                                               "clean_zip": SimpleUploadedFile("c.zip", zip_of({"a.png": png}))})
     assert "larger than the clean image a.png of 80 x 64" in r.content.decode()
     assert not (Path(media) / "private" / "clean" / "tiny").exists()
@@ -190,11 +190,11 @@ def test_a_refused_zip_of_clean_images_keeps_nothing_and_says_what_was_refused(c
 def test_a_rendered_preview_downloads_as_a_zip(client, users, model, media):
     preview = OverlayPreview.objects.create(damage_model=model, width=64, height=48, seed=1)
     client.force_login(users["researcher"])
-    r = client.get(f"/models/previews/{preview.pk}/download/", follow=True)
+    r = client.get(f"/synthesis/previews/{preview.pk}/download/", follow=True)
     assert "not rendered yet" in r.content.decode()
     services.preview_render(preview=preview)
-    assert b"preview-download" in client.get(f"/models/previews/{preview.pk}/").content
-    r = client.get(f"/models/previews/{preview.pk}/download/")
+    assert b"preview-download" in client.get(f"/synthesis/previews/{preview.pk}/").content
+    r = client.get(f"/synthesis/previews/{preview.pk}/download/")
     names = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content))).namelist()
     assert sorted(names) == [f"preview-{preview.pk}/{k}.png" for k in ("clean", "mask", "negative", "positive")]
 
@@ -208,7 +208,7 @@ def test_in_the_browser_a_too_large_crop_is_refused_and_a_built_dataset_download
     clean = clean_folder(tmp_path / "clean")
     browser_login(page, live_server, "researcher", "researcher")
     # when: they ask for a crop larger than a clean image
-    page.goto(f"{live_server.url}/models/")
+    page.goto(f"{live_server.url}/synthesis/")
     page.fill("#ds-name", "browser-set")
     page.select_option("#ds-model", str(model.pk))
     page.fill("#ds-clean", str(clean))
@@ -226,7 +226,7 @@ def test_in_the_browser_a_too_large_crop_is_refused_and_a_built_dataset_download
                                                 options={"crop": [96, 96], "grain": False}, enqueue=False)
     services.synthetic_dataset_build(dataset=dataset)
     # when: they download it from its page
-    page.goto(f"{live_server.url}/models/datasets/{dataset.pk}/")
+    page.goto(f"{live_server.url}/synthesis/datasets/{dataset.pk}/")
     assert "Traceback" not in page.content()
     with page.expect_download() as info:
         page.click("[data-testid=dataset-download]")
@@ -249,16 +249,16 @@ def test_a_fit_from_the_page_is_followed_on_its_job_page_to_a_link_to_the_model(
 
     browser_login(page, live_server, "researcher", "researcher")
     # when: they fit a model from the damage models page
-    page.goto(f"{live_server.url}/models/")
+    page.goto(f"{live_server.url}/synthesis/")
     page.select_option("#fit-dataset", str(small_dataset.pk))
     page.fill("#fit-name", "followed")
     page.click("[data-testid=fit-form] button[type=submit]")
     page.wait_for_url("**/jobs/*/")
     # then: without a reload, the job page ends with the device, one attempt and a link to the model
-    page.wait_for_selector("[data-testid=job-result] a[href^='/models/']", timeout=120_000)
+    page.wait_for_selector("[data-testid=job-result] a[href^='/synthesis/damage-models/']", timeout=120_000)
     record = DamageModel.objects.get(name="followed")
     link = page.locator("[data-testid=job-result] a").first
-    assert link.get_attribute("href") == f"/models/{record.pk}/" and record.label in link.inner_text()
+    assert link.get_attribute("href") == f"/synthesis/damage-models/{record.pk}/" and record.label in link.inner_text()
     assert page.inner_text("[data-testid=job-device]") == "cpu"
     assert page.inner_text("[data-testid=job-attempts]") == "1"
     assert page.inner_text("[data-testid=job-started]") != "—"
@@ -266,4 +266,4 @@ def test_a_fit_from_the_page_is_followed_on_its_job_page_to_a_link_to_the_model(
     assert "{'" not in text and "Traceback" not in text
     screenshot(page, "job-fit-followed")
     link.click()
-    page.wait_for_url(f"**/models/{record.pk}/")
+    page.wait_for_url(f"**/synthesis/damage-models/{record.pk}/")

@@ -111,7 +111,7 @@ class Case:
 
 
 SCANS = "/api/annotation/scans/"
-RESTORE = "/api/restoration/jobs/"
+RESTORE = "/api/restoration/restorations/"
 SYNTH = "/api/synthesis/datasets/"
 
 
@@ -220,13 +220,13 @@ CASES = [
 
 
 def _counts() -> dict[str, int]:
-    from annotation.models import Dataset, Polygon, Scan
+    from annotation.models import AnnotationSet, Polygon, Scan
     from evaluation.models import Benchmark, Submission
     from jobs.models import Job
     from restoration.models import Restoration
     from synthesis.models import SyntheticDataset
 
-    return {m.__name__: m.objects.count() for m in (Dataset, Scan, Polygon, Job, Restoration, Submission,
+    return {m.__name__: m.objects.count() for m in (AnnotationSet, Scan, Polygon, Job, Restoration, Submission,
                                                     SyntheticDataset, Benchmark)}
 
 
@@ -259,7 +259,7 @@ def test_an_annotator_exports_and_counts_only_the_scans_assigned_to_them(world: 
     other = annotation_services.scan_create(dataset=world.scan.dataset, name="not-yours", width=4000, height=3000,
                                             build_tiles=False)
     annotation_services.polygon_create(scan=other, cls="dirt", points=[[100, 100], [300, 100], [200, 300]])
-    url = f"/api/annotation/datasets/{world.scan.dataset_id}"
+    url = f"/api/annotation/sets/{world.scan.dataset_id}"
     mine = world.clients["annotator"].get(f"{url}/export/?as=json").json()
     assert [s["name"] for s in mine["scans"]] == ["frame"]
     everything = world.clients["researcher"].get(f"{url}/export/?as=json").json()

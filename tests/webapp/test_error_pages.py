@@ -37,7 +37,7 @@ def test_annotator_gets_the_styled_403(client, users):
     # given an annotator
     client.force_login(users["annotator"])
     # when they open a researcher's page
-    response = client.get("/annotate/upload/")
+    response = client.get("/annotation/upload/")
     # then the site's 403 page answers, with the view's reason and the navigation
     html = response.content.decode()
     assert response.status_code == 403
@@ -60,7 +60,7 @@ def test_annotator_gets_the_styled_404_for_an_unassigned_scan(client, users):
     scan = unassigned_scan()
     client.force_login(users["annotator"])
     # when the annotator opens it
-    response = client.get(f"/annotate/scans/{scan.pk}/")
+    response = client.get(f"/annotation/scans/{scan.pk}/")
     # then the site's 404 page answers, without Django's generic query message
     html = response.content.decode()
     assert response.status_code == 404
@@ -137,7 +137,7 @@ def test_annotator_sees_the_styled_404_and_403_in_the_browser(page, live_server,
     scan = unassigned_scan()
     browser_login(page, live_server, "annotator", "annotator")
     # when the annotator opens its address
-    response = page.goto(f"{live_server.url}/annotate/scans/{scan.pk}/")
+    response = page.goto(f"{live_server.url}/annotation/scans/{scan.pk}/")
     # then the site's 404 page is shown in the layout, and no Django debug page
     assert response.status == 404
     page.wait_for_selector("[data-testid=error-page][data-status='404']")
@@ -150,7 +150,7 @@ def test_annotator_sees_the_styled_404_and_403_in_the_browser(page, live_server,
     page.click("nav.mainnav >> text=Annotate")
     page.wait_for_selector("h1:has-text('Annotate')")
     # and a researcher's page is the styled 403, with the reason
-    response = page.goto(f"{live_server.url}/annotate/upload/")
+    response = page.goto(f"{live_server.url}/annotation/upload/")
     assert response.status == 403
     page.wait_for_selector("[data-testid=error-page][data-status='403']")
     assert "Only researchers and administrators" in page.inner_text("[data-testid=error-message]")

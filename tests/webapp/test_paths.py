@@ -37,5 +37,5 @@ def test_relative_names_are_refused(root):
 @pytest.mark.django_db
 def test_the_training_page_refuses_a_folder_outside_the_roots(client, users, root):
     client.force_login(users["researcher"])
-    r = client.post("/restore/models/", {"kind": "segmentation", "name": "m", "dataset_dir": "/etc"}, follow=True)
+    r = client.post("/restoration/networks/", {"kind": "segmentation", "name": "m", "dataset_dir": "/etc"}, follow=True)
     assert b"outside the folders this server lets the web read" in r.content

@@ -87,7 +87,7 @@ def route_kwargs(name: str, params: list[str], world: World) -> dict:
         ("stored-file", "name"): public_file,
         ("media", "path"): public_file,
         ("admin:view_on_site", "object_id"): world.scan.pk,
-        ("admin:auth_user_password_change", "id"): world.draft.submitted_by_id,
+        ("admin:auth_user_password_change", "id"): world.draft.created_by_id,
     }
     synthesis = name.startswith("synthesis:")
     by_param = {
@@ -95,7 +95,7 @@ def route_kwargs(name: str, params: list[str], world: World) -> dict:
         "dataset_id": world.synthetic.pk if synthesis else world.scan.dataset_id, "model_id": world.model.pk,
         "preview_id": world.preview.pk, "restoration_id": world.restoration.pk, "benchmark_id": world.benchmark.pk,
         "name": image.name, "submission_id": world.draft.pk, "survey_id": world.survey.pk, "pair_id": world.pair.pk,
-        "token": world.participant.token, "position": 0, "app_label": "annotation",
+        "token": world.participant.token, "position": 0, "app_label": "annotation", "rest": "",
         "content_type_id": ContentType.objects.get_by_natural_key("annotation", "scan").pk,
     }
     kwargs = {}
@@ -200,12 +200,12 @@ def test_every_route_answers_each_role_as_the_table_says(world: World, users):
 
 
 def test_anonymous_api_calls_get_401_with_a_challenge_and_pages_redirect_to_login(world: World):
-    for url in ("/api/jobs/", "/api/annotation/scans/", f"/api/restoration/jobs/{world.restoration.pk}/",
+    for url in ("/api/jobs/", "/api/annotation/scans/", f"/api/restoration/restorations/{world.restoration.pk}/",
                 f"/api/evaluation/benchmarks/{world.benchmark.pk}/images/a/ground-truth/"):
         response = Client().get(url)
         assert response.status_code == 401 and response["WWW-Authenticate"] == "Token", url
         assert response.json()["code"] == "not_authenticated"
-    for url in ("/jobs/", "/annotate/", f"/leaderboard/{world.benchmark.pk}/images/a/ground-truth/"):
+    for url in ("/jobs/", "/annotation/", f"/evaluation/{world.benchmark.pk}/images/a/ground-truth/"):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next="), url
 
@@ -226,7 +226,7 @@ def test_every_drf_error_has_the_one_shape(world: World, users):
     r = client.delete("/api/jobs/")
     assert r.status_code == 405 and r.json() == {"detail": 'Method "DELETE" not allowed.', "code": "method_not_allowed"}
     # 403 with the rule's reason
-    r = world.clients["annotator"].post("/api/synthesis/models/fit/", {}, format="json")
+    r = world.clients["annotator"].post("/api/synthesis/damage-models/fit/", {}, format="json")
     assert r.status_code == 403 and r.json() == {"detail": "Only researchers and administrators may do this.",
                                                  "code": "permission_denied"}
     # a throttle, and a refused submission keeps its list of errors beside detail and code
@@ -262,7 +262,7 @@ def test_owners_see_their_own_restorations_jobs_and_drafts_and_administrators_ev
     owner.force_login(users["researcher"])
     for client in (Client(), owner):
         assert client.get(f"/media/{name}").status_code == 404 and client.get(f"/files/{name}").status_code == 404
-    assert owner.get(f"/restore/{world.restoration.pk}/download/input/").status_code == 200
+    assert owner.get(f"/restoration/{world.restoration.pk}/download/input/").status_code == 200
     # an administrator by group, without is_staff or is_superuser, is an administrator everywhere
     from django.contrib.auth.models import Group
 
@@ -275,16 +275,16 @@ def test_owners_see_their_own_restorations_jobs_and_drafts_and_administrators_ev
 def test_hidden_ground_truth_is_served_to_administrators_only_by_every_path(world: World, users):
     image = world.benchmark.images.get(name="a")
     paths = [f"/api/evaluation/benchmarks/{world.benchmark.pk}/images/a/ground-truth/",
-             f"/leaderboard/{world.benchmark.pk}/images/a/ground-truth/",
-             f"/leaderboard/{world.benchmark.pk}/images/a/ground-truth/?display=1",
-             f"/leaderboard/{world.benchmark.pk}/images/a/ground-truth/?mask=1"]
+             f"/evaluation/{world.benchmark.pk}/images/a/ground-truth/",
+             f"/evaluation/{world.benchmark.pk}/images/a/ground-truth/?display=1",
+             f"/evaluation/{world.benchmark.pk}/images/a/ground-truth/?mask=1"]
     paths += ["/" + f.url.lstrip("/") for f in (image.restored, image.gt_mask, image.restored_display)]
     for username in ("researcher", "annotator", "annotator2"):
         client = Client()
         client.force_login(users[username])
         for path in paths:
             assert client.get(path).status_code in (403, 404), (username, path)
-        page = client.get(f"/leaderboard/{world.benchmark.pk}/images/a/").content.decode()
+        page = client.get(f"/evaluation/{world.benchmark.pk}/images/a/").content.decode()
         assert "ground-truth" not in page.replace("ground-truth\" not", "")
     client = Client()
     client.force_login(users["admin"])
@@ -335,7 +335,7 @@ def test_an_annotator_lists_only_their_datasets_counted_over_their_scans(world: 
 
     def listed(role: str) -> dict:
         return {d["name"]: (d["scan_count"], d["polygon_count"])
-                for d in world.clients[role].get("/api/annotation/datasets/").json()}
+                for d in world.clients[role].get("/api/annotation/sets/").json()}
 
     assert listed("annotator") == {"catalogue": (1, 1)}
     assert listed("annotator2") == {}
@@ -343,5 +343,5 @@ def test_an_annotator_lists_only_their_datasets_counted_over_their_scans(world: 
     # the page says the same
     client = Client()
     client.force_login(users["annotator"])
-    page = client.get("/annotate/").content.decode()
+    page = client.get("/annotation/").content.decode()
     assert "catalogue" in page and "elsewhere" not in page

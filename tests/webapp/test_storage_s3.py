@@ -133,7 +133,7 @@ def test_restoration_files_and_viewer_are_private_on_s3(s3, client, users):
     # given a restoration run for one user
     image = picture(120, 160, seed=1)
     image[40:44, 50:54] = 255
-    record = services.restoration_create(owner=users["annotator"], image=encode_image(image, fmt="PNG"),
+    record = services.restoration_create(user=users["annotator"], image=encode_image(image, fmt="PNG"),
                                          filename="scan.png", method="dust-scratches", enqueue=False)
     services.restoration_run(record=record)
     record.refresh_from_db()
@@ -148,7 +148,7 @@ def test_restoration_files_and_viewer_are_private_on_s3(s3, client, users):
     viewer = json.loads(html.unescape(page.split("data-viewer='", 1)[1].split("'", 1)[0]))
     assert set(viewer) == {"before", "after", "mask"}
     for url in viewer.values():
-        assert url.startswith(f"/restore/{record.pk}/viewer/")
+        assert url.startswith(f"/restoration/{record.pk}/viewer/")
         assert b"<Image" in body(client.get(url))
     tile = client.get(viewer["after"].replace("after.dzi", "after_files/8/0_0.jpg"))
     assert tile.status_code == 200
@@ -177,10 +177,10 @@ def test_overlay_preview_and_synthetic_dataset_in_the_bucket(s3, client, users, 
     result = services.preview_render(preview=preview)
     assert s3.keys(f"previews/preview-{preview.pk}/") == sorted(result["files"].values())
     # then its page gives the images' addresses, which serve them
-    page = client.get(f"/models/previews/{preview.pk}/").content.decode()
+    page = client.get(f"/synthesis/previews/{preview.pk}/").content.decode()
     urls = json.loads(page.split('id="preview-files" type="application/json">', 1)[1].split("</script>", 1)[0])
     assert read_image(body(client.get(urls["negative"]))).shape == (120, 160, 3)
-    with zipfile.ZipFile(io.BytesIO(body(client.get(f"/models/previews/{preview.pk}/download/")))) as archive:
+    with zipfile.ZipFile(io.BytesIO(body(client.get(f"/synthesis/previews/{preview.pk}/download/")))) as archive:
         assert len(archive.namelist()) == 4
     # given a dataset built from the pages
     clean = tmp_path / "clean"
@@ -193,9 +193,9 @@ def test_overlay_preview_and_synthetic_dataset_in_the_bucket(s3, client, users, 
     # then its files are objects of the bucket, its page shows samples from there, it downloads from there
     stored = s3.keys("synthetic/s3set/")
     assert "synthetic/s3set/manifest.json" in stored and len(stored) >= 10
-    page = client.get(f"/models/datasets/{dataset.pk}/").content.decode()
+    page = client.get(f"/synthesis/datasets/{dataset.pk}/").content.decode()
     assert '<img src="/files/synthetic/s3set/' in page
-    download = client.get(f"/models/datasets/{dataset.pk}/download/")
+    download = client.get(f"/synthesis/datasets/{dataset.pk}/download/")
     with zipfile.ZipFile(io.BytesIO(body(download))) as archive:
         names = archive.namelist()
         assert "s3set/manifest.json" in names and len(names) == len(stored)
@@ -220,7 +220,7 @@ def test_benchmark_files_in_the_bucket_and_ground_truth_for_organisers_only(s3, 
     assert image.restored.name.startswith("private/") and image.restored.name in s3.keys("private/")
     # the comparison's input panel is served by the site
     client.force_login(users["admin"])
-    r = client.get(f"/leaderboard/{benchmark.pk}/images/a/")
+    r = client.get(f"/evaluation/{benchmark.pk}/images/a/")
     assert r.status_code == 200
     assert f'/files/{image.damaged_display.name}'.encode() in r.content
     assert client.get(f"/files/{image.damaged_display.name}").status_code == 200
@@ -273,7 +273,7 @@ def test_viewers_open_their_images_from_the_bucket(s3, browser, live_server, use
     # given a restoration and an overlay preview whose files lie in the bucket
     image = picture(200, 320, seed=2)
     image[60:64, 80:84] = 255
-    record = restoration_services.restoration_create(owner=users["researcher"], image=encode_image(image, fmt="PNG"),
+    record = restoration_services.restoration_create(user=users["researcher"], image=encode_image(image, fmt="PNG"),
                                                      filename="scan.png", method="dust-scratches", enqueue=False)
     restoration_services.restoration_run(record=record)
     preview = OverlayPreview.objects.create(damage_model=squares_damage_model, width=160, height=120, seed=1)
@@ -285,7 +285,7 @@ def test_viewers_open_their_images_from_the_bucket(s3, browser, live_server, use
     try:
         browser_login(page, live_server, "researcher", "researcher")
         # when the comparison opens, both pyramids load all their tiles through the restoration's own view
-        page.goto(f"{live_server.url}/restore/{record.pk}/")
+        page.goto(f"{live_server.url}/restoration/{record.pk}/")
         page.wait_for_function("window.__compare && window.__compare.world.getItemCount() === 2"
                                " && window.__compare.world.getItemAt(0).getFullyLoaded()"
                                " && window.__compare.world.getItemAt(1).getFullyLoaded()")
@@ -294,7 +294,7 @@ def test_viewers_open_their_images_from_the_bucket(s3, browser, live_server, use
                                " && window.__compare.world.getItemAt(2).getFullyLoaded()")
         screenshot(page, "s3-compare")
         # and the preview opens its images, each of the four
-        page.goto(f"{live_server.url}/models/previews/{preview.pk}/")
+        page.goto(f"{live_server.url}/synthesis/previews/{preview.pk}/")
         for key in ("negative", "positive", "mask", "clean"):
             if key != "negative":
                 page.click(f"[data-show={key}]")
@@ -331,7 +331,7 @@ def test_submission_images_are_private_and_served_to_whoever_may_see_the_submiss
     assert item.file.name in stored and item.display.name in stored
     assert client.get(f"/files/{item.file.name}").status_code == 404
     # the comparison links its preview to the submission's view, which serves it to anyone while it is public
-    page = client.get(f"/leaderboard/{benchmark.pk}/images/a/").content.decode()
+    page = client.get(f"/evaluation/{benchmark.pk}/images/a/").content.decode()
     url = reverse("evaluation:submission-image", args=[submission.pk, "a"])
     assert url in page
     assert read_image(body(client.get(url))).shape == (48, 64, 3)

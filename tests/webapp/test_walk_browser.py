@@ -71,5 +71,5 @@ def test_no_page_two_clicks_from_the_navigation_shows_a_traceback(page, live_ser
     for who, seen in walked.items():
         assert len(seen) >= 10, (who, seen)  # it did walk the site
         assert any(p.startswith("/jobs/") and p != "/jobs/" for p in seen), (who, seen)  # a failed job's page
-    assert f"/annotate/scans/{scan.pk}/" in walked["annotator"]
-    assert "/models/" in walked["researcher"] and "/surveys/" in walked["researcher"]
+    assert f"/annotation/scans/{scan.pk}/" in walked["annotator"]
+    assert "/synthesis/" in walked["researcher"] and "/surveys/" in walked["researcher"]

@@ -54,7 +54,7 @@ def base_world(users, tmp_path: Path) -> World:
     scan = annotation_services.scan_create(dataset=dataset, name="frame", width=4000, height=3000, build_tiles=False)
     annotation_services.scan_assign(scan=scan, annotator=users["annotator"])
     polygon = annotation_services.polygon_create(scan=scan, cls="dust", points=[[10, 10], [30, 10], [20, 30]],
-                                                 author=users["annotator"])
+                                                 user=users["annotator"])
     write_pairs(tmp_path / "bench")
     benchmark = benchmark_import(directory=tmp_path / "bench", name="catalogue", user=users["admin"])
     draft = submission_create(benchmark=benchmark, user=users["researcher"], method_name="drafty")
@@ -80,7 +80,7 @@ def full_world(users, tmp_path: Path) -> World:
     synthetic = SyntheticDataset.objects.create(name="catalogue-synthetic", damage_model=world.model,
                                                 clean_dir=str(tmp_path / "clean"), out_dir=str(tmp_path / "out"),
                                                 created_by=researcher)
-    restoration = Restoration(owner=researcher, original_name="frame.png", image_format="PNG", width=16, height=16,
+    restoration = Restoration(created_by=researcher, original_name="frame.png", image_format="PNG", width=16, height=16,
                               channels=3, bit_depth=8, method="inpaint")
     restoration.input.save("frame.png", ContentFile(png(90, 16)), save=False)
     restoration.save()

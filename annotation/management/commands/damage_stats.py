@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.core.stats import damage_stats
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from annotation.selectors import dataset_scan_artefacts
 
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the statistics as JSON.")
 
     def handle(self, *args, dataset: str, json: bool, **options):
-        ds = Dataset.objects.filter(name=dataset).first()
+        ds = AnnotationSet.objects.filter(name=dataset).first()
         if ds is None:
             raise CommandError(f"No dataset named {dataset!r}.")
         stats = damage_stats(dataset_scan_artefacts(dataset=ds), name=ds.name)

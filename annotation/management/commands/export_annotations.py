@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.core.formats import export_coco, export_public_json
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from annotation.selectors import dataset_scan_artefacts
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path, required=True, help="A folder (json) or a file (coco).")
 
     def handle(self, *args, dataset: str, format: str, out: Path, **options):
-        ds = Dataset.objects.filter(name=dataset).first()
+        ds = AnnotationSet.objects.filter(name=dataset).first()
         if ds is None:
             raise CommandError(f"No dataset named {dataset!r}.")
         scans = dataset_scan_artefacts(dataset=ds)

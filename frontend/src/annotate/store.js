@@ -126,7 +126,7 @@ export class PolygonStore {
       rec.id = item.id;
       rec.version = item.version ?? null;
       rec.saved = makeState(item.cls, item.points);
-      rec.meta = { author: item.author, area_px: item.area_px, area_um2: item.area_um2, notes: item.notes };
+      rec.meta = { created_by: item.created_by, area_px: item.area_px, area_um2: item.area_um2, notes: item.notes };
       this.byId.set(item.id, rec);
     } else {
       rec.id = null;

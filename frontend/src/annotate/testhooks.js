@@ -13,7 +13,7 @@ export function editorHooks(ed) {
     stats: ed.stats,
     polygons: () => ed.store.ordered().map((r) => ({
       id: publicId(r), cls: r.state.cls, points: r.state.points.map((p) => [p[0], p[1]]),
-      saved: !ed.store.isDirty(r), version: r.version, author: r.meta.author ?? ed.user, area_px: r.area,
+      saved: !ed.store.isDirty(r), version: r.version, created_by: r.meta.created_by ?? ed.user, area_px: r.area,
     })),
     selectedId: () => {
       const rec = ed.selectedKey ? ed.store.get(ed.selectedKey) : null;

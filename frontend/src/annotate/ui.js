@@ -103,7 +103,7 @@ export class Sidebar {
     row.replaceChildren(h("span", { class: "annot-swatch", style: `background:${c.colour}` }),
       h("span", { class: "annot-id", text: id }), h("span", { class: "annot-label", text: c.label }),
       h("span", { class: "annot-area", text: `${Math.round(rec.area)} px²` }));
-    row.title = rec.meta.author ? `by ${rec.meta.author}` : "";
+    row.title = rec.meta.created_by ? `by ${rec.meta.created_by}` : "";
   }
 
   setTitle(text) {
@@ -173,7 +173,7 @@ export class Sidebar {
     const um2 = rec.meta.area_um2 != null && !this.ed.store.isDirty(rec) ? ` · ${Math.round(rec.meta.area_um2)} µm²` : "";
     this.selInfo.replaceChildren(
       h("div", {}, h("span", { class: "annot-swatch", style: `background:${c.colour}` }), ` ${rec.id !== null ? `#${rec.id}` : "New"} ${c.label}`),
-      h("div", { class: "muted", text: `${rec.state.points.length} vertices · ${Math.round(rec.area)} px²${um2}${rec.meta.author ? ` · by ${rec.meta.author}` : ""}` }),
+      h("div", { class: "muted", text: `${rec.state.points.length} vertices · ${Math.round(rec.area)} px²${um2}${rec.meta.created_by ? ` · by ${rec.meta.created_by}` : ""}` }),
     );
   }
 }

@@ -42,5 +42,5 @@ class Command(BaseCommand):
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         if o["register"]:
-            services.trained_model_register(name=o["register"], kind="segmentation", weights_path=result.path)
+            services.network_register(name=o["register"], kind="segmentation", weights_path=result.path)
         self.stdout.write(f"wrote {result.path} (step {result.card['selected_step']} kept: {result.card['val']})")

@@ -1,7 +1,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.models import Dataset
+from annotation.models import AnnotationSet
 from synthesis import services
 from synthesis.core.model import DamageModelError
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the stored model as JSON.")
 
     def handle(self, *args, dataset, name, scan, min_samples, seed, json: bool, **options):
-        ds = Dataset.objects.filter(name=dataset).first()
+        ds = AnnotationSet.objects.filter(name=dataset).first()
         if ds is None:
             raise CommandError(f"No dataset named {dataset!r}.")
         try:
