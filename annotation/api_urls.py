@@ -4,8 +4,8 @@ from . import apis
 
 urlpatterns = [
     path("sets/", apis.AnnotationSetListApi.as_view(), name="annotation-api-sets"),
-    path("sets/<int:dataset_id>/stats/", apis.AnnotationSetStatsApi.as_view(), name="annotation-api-set-stats"),
-    path("sets/<int:dataset_id>/export/", apis.AnnotationSetExportApi.as_view(), name="annotation-api-set-export"),
+    path("sets/<int:set_id>/stats/", apis.AnnotationSetStatsApi.as_view(), name="annotation-api-set-stats"),
+    path("sets/<int:set_id>/export/", apis.AnnotationSetExportApi.as_view(), name="annotation-api-set-export"),
     path("scans/", apis.ScanListApi.as_view(), name="annotation-api-scans"),
     path("scans/<int:scan_id>/", apis.ScanDetailApi.as_view(), name="annotation-api-scan"),
     path("scans/<int:scan_id>/polygons/", apis.ScanPolygonsApi.as_view(), name="annotation-api-scan-polygons"),

@@ -19,8 +19,8 @@ from webapp.permissions import Allowed, require
 from . import selectors, services
 from .models import AnnotationSet, BankEntry, Polygon, Scan
 from .serializers import (
+    AnnotationSetSerializer,
     BankEntrySerializer,
-    DatasetSerializer,
     PolygonInputSerializer,
     PolygonPatchSerializer,
     PolygonSerializer,
@@ -40,21 +40,21 @@ class AnnotationSetListApi(APIView):
     permission_classes = (Allowed("annotation.dataset.create", read="annotation.view"),)
 
     def get(self, request):
-        return Response(DatasetSerializer(list_window(request, selectors.dataset_list(user=request.user)),
-                                          many=True).data)
+        return Response(AnnotationSetSerializer(list_window(request, selectors.dataset_list(user=request.user)),
+                                                many=True).data)
 
     def post(self, request):
-        data = validated(DatasetSerializer, request.data)
+        data = validated(AnnotationSetSerializer, request.data)
         if AnnotationSet.objects.filter(name=data["name"]).exists():
-            raise ValidationError({"detail": f"A dataset named {data['name']!r} exists already."})
+            raise ValidationError({"detail": f"An annotation set named {data['name']!r} exists already."})
         dataset = services.dataset_get_or_create(name=data["name"], description=data.get("description", ""),
                                                  user=request.user)
-        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+        return Response(AnnotationSetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
 class AnnotationSetStatsApi(APIView):
-    def get(self, request, dataset_id: int):
-        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
+    def get(self, request, set_id: int):
+        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
         return Response(damage_stats(scans, name=dataset.name))
 
 
@@ -64,10 +64,10 @@ class AnnotationSetExportApi(APIView):
     (``format`` is taken by DRF's content negotiation, hence ``as``.)
     """
 
-    def get(self, request, dataset_id: int):
+    def get(self, request, set_id: int):
         import json
 
-        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
+        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
         fmt = request.query_params.get("as", "json")
         if fmt == "coco":
             body = export_coco(scans, dataset=dataset.name)

@@ -8,7 +8,7 @@ from webapp.api import StrictSerializer
 from .models import AnnotationSet, BankEntry, Polygon, Scan
 
 
-class DatasetSerializer(serializers.ModelSerializer):
+class AnnotationSetSerializer(serializers.ModelSerializer):
     scan_count = serializers.IntegerField(read_only=True)
     polygon_count = serializers.IntegerField(read_only=True)
 

@@ -33,7 +33,7 @@ class ConflictError(Exception):
 def dataset_get_or_create(*, name: str, user=None, description: str = "") -> AnnotationSet:
     name = name.strip()
     if not name:
-        raise ValueError("A dataset needs a name.")
+        raise ValueError("An annotation set needs a name.")
     dataset, _ = AnnotationSet.objects.get_or_create(name=name,
                                                      defaults={"created_by": user, "description": description})
     return dataset

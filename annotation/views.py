@@ -47,8 +47,8 @@ def scan_annotate(request, scan_id: int):
 
 
 @permission_required("annotation.view")
-def dataset_detail(request, dataset_id: int):
-    dataset, scans, artefacts = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
+def set_detail(request, set_id: int):
+    dataset, scans, artefacts = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
     scans = scans.prefetch_related("assignments__annotator")
     stats = damage_stats(artefacts, name=dataset.name)
     return render(request, "annotation/dataset_detail.html", {
@@ -57,9 +57,9 @@ def dataset_detail(request, dataset_id: int):
 
 
 @permission_required("annotation.scan.assign")
-def dataset_assign(request, dataset_id: int):
+def set_assign(request, set_id: int):
     """Researchers choose annotators for one or many scans of a dataset, see who holds what and unassign."""
-    dataset = get_object_or_404(AnnotationSet, pk=dataset_id)
+    dataset = get_object_or_404(AnnotationSet, pk=set_id)
     status = 200
     if request.method == "POST":
         try:
@@ -69,7 +69,7 @@ def dataset_assign(request, dataset_id: int):
             status = 400
         else:
             messages.success(request, done)
-            return redirect("annotation:assign", dataset_id=dataset.pk)
+            return redirect("annotation:assign", set_id=dataset.pk)
     scans = dataset.scans.annotate(polygon_count=Count("polygons")).prefetch_related(
         "assignments__annotator").order_by("name")
     chosen = {"scan": request.POST.getlist("scan"), "annotator": request.POST.getlist("annotator")}
@@ -130,8 +130,8 @@ def _assign_post(post, *, dataset: AnnotationSet) -> str:
 
 
 @permission_required("annotation.view")
-def dataset_statistics(request, dataset_id: int):
-    dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=dataset_id)
+def set_statistics(request, set_id: int):
+    dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
     return render(request, "annotation/dataset_statistics.html", {
         "dataset": dataset,
         "stats": damage_stats(scans, name=dataset.name),

@@ -135,7 +135,7 @@ RULES: dict[str, Rule] = {
     "restoration.create": Rule(_signed_in, "Log in to restore a scan."),
     "restoration.view": Rule(_owner("created_by_id"), "This restoration is not yours."),
     "restoration.view_all": Rule(_administrator, "Only administrators see everyone's restorations."),
-    "restoration.train": Rule(_researcher, "Only researchers and administrators train models."),
+    "restoration.train": Rule(_researcher, "Only researchers and administrators train networks."),
     # evaluation
     "evaluation.view": Rule(_anyone, ""),
     "evaluation.benchmark.import": Rule(_researcher, RESEARCHERS),

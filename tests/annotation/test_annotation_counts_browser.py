@@ -9,7 +9,7 @@ from annotation.demo import DEMO_DATASET, PUBLIC_DATASET, load_demo
 from annotation.models import AnnotationSet, Polygon
 from tests.support import browser_login, needs_public_data, screenshot
 
-DATASET_ROWS = "h2:has-text('Datasets') + table tbody tr"
+DATASET_ROWS = "h2:has-text('Annotation sets') + table tbody tr"
 SCAN_POLYGONS = "h2:has-text('Scans') + table tbody tr td:nth-child(4)"
 CLASS_COUNTS = "[data-testid=stats-table] tbody tr td:nth-child(2)"
 

@@ -96,6 +96,7 @@ def route_kwargs(name: str, params: list[str], world: World) -> dict:
         "preview_id": world.preview.pk, "restoration_id": world.restoration.pk, "benchmark_id": world.benchmark.pk,
         "name": image.name, "submission_id": world.draft.pk, "survey_id": world.survey.pk, "pair_id": world.pair.pk,
         "token": world.participant.token, "position": 0, "app_label": "annotation", "rest": "",
+        "set_id": world.scan.dataset_id,
         "content_type_id": ContentType.objects.get_by_natural_key("annotation", "scan").pk,
     }
     kwargs = {}
