@@ -37,7 +37,7 @@ def editable_scan(request, scan_id: int) -> Scan:
 
 
 class AnnotationSetListApi(APIView):
-    permission_classes = (Allowed("annotation.dataset.create", read="annotation.view"),)
+    permission_classes = (Allowed("annotation.set.create", read="annotation.view"),)
 
     def get(self, request):
         return Response(AnnotationSetSerializer(list_window(request, selectors.dataset_list(user=request.user)),

@@ -23,7 +23,7 @@ def dataset_open_for(*, user, dataset_id: int) -> tuple[AnnotationSet, QuerySet[
     """The dataset, its scans this user may open and their annotations; Http404 when the user may open none
     (an annotator sees the scans assigned to them, and the statistics and exports of those only)."""
     dataset = get_object_or_404(AnnotationSet, pk=dataset_id)
-    if not can(user, "annotation.dataset.view", dataset):
+    if not can(user, "annotation.set.view", dataset):
         raise Http404("No dataset with that id holds a scan you may open.")
     scans = scan_list_for(user=user).filter(dataset=dataset)
     return dataset, scans, dataset_scan_artefacts(dataset=dataset, scan_ids=list(scans.values_list("pk", flat=True)))
@@ -72,14 +72,14 @@ def dataset_list(*, user=None) -> QuerySet[AnnotationSet]:
     open: an annotator's datasets hold a scan assigned to them, and their counts are of those scans."""
     if user is None or can(user, "annotation.scan.view_all"):
         qs = AnnotationSet.objects.all()
-        qs = qs if user is None else visible(user, "annotation_dataset", qs)
+        qs = qs if user is None else visible(user, "annotation_set", qs)
         return qs.annotate(
             scan_count=Count("scans", distinct=True),
             polygon_count=Count("scans__polygons", distinct=True),
             done_count=Count("scans__assignments", filter=Q(scans__assignments__done=True), distinct=True),
         )
     mine = Q(scans__assignments__annotator=user)
-    return visible(user, "annotation_dataset", AnnotationSet.objects.all()).annotate(
+    return visible(user, "annotation_set", AnnotationSet.objects.all()).annotate(
         scan_count=Count("scans", filter=mine, distinct=True),
         polygon_count=Count("scans__polygons", filter=mine, distinct=True),
         done_count=Count("scans__assignments", filter=mine & Q(scans__assignments__done=True), distinct=True),

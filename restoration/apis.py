@@ -123,7 +123,7 @@ class RestorationRepairApi(APIView):
 
 
 class RestorationReviewApi(APIView):
-    """Put the restoration's components on a scan of its owner's review dataset, as proposed polygons."""
+    """Put the restoration's components on a scan of its creator's review set, as proposed polygons."""
 
     permission_classes = (Allowed("restoration.create"),)
 

@@ -6,9 +6,9 @@ app_name = "synthesis"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("damage-models/fit/", views.model_fit, name="fit"),
-    path("damage-models/compare/", views.model_compare, name="compare"),
-    path("damage-models/<int:model_id>/", views.model_detail, name="damage-model"),
+    path("damage-models/fit/", views.damage_model_fit, name="fit"),
+    path("damage-models/compare/", views.damage_model_compare, name="compare"),
+    path("damage-models/<int:model_id>/", views.damage_model_detail, name="damage-model"),
     path("damage-models/<int:model_id>/preview/", views.preview_create, name="preview-create"),
     path("previews/<int:preview_id>/", views.preview_detail, name="preview"),
     path("previews/<int:preview_id>/download/", views.preview_download, name="preview-download"),

@@ -34,7 +34,7 @@ def index(request):
 
 
 @permission_required("synthesis.model.fit")
-def model_fit(request):
+def damage_model_fit(request):
     if request.method != "POST":
         return redirect("synthesis:index")
     dataset = AnnotationSet.objects.filter(pk=request.POST.get("dataset")).first()
@@ -48,7 +48,7 @@ def model_fit(request):
 
 
 @permission_required("synthesis.view")
-def model_detail(request, model_id: int):
+def damage_model_detail(request, model_id: int):
     record = get_object_or_404(DamageModel.objects.select_related("dataset"), pk=model_id)
     return render(request, "synthesis/model_detail.html", {
         "model": record,
@@ -61,7 +61,7 @@ def model_detail(request, model_id: int):
 
 
 @permission_required("synthesis.view")
-def model_compare(request):
+def damage_model_compare(request):
     a = get_object_or_404(DamageModel, pk=request.GET.get("a"))
     b = get_object_or_404(DamageModel, pk=request.GET.get("b"))
     return render(request, "synthesis/model_compare.html", {

@@ -115,8 +115,8 @@ RULES: dict[str, Rule] = {
     "researcher": Rule(_researcher, RESEARCHERS),
     # annotation
     "annotation.view": Rule(_signed_in, "Log in to see the annotation pages."),
-    "annotation.dataset.view": Rule(_dataset_open, "No scan of this dataset is assigned to you."),
-    "annotation.dataset.create": Rule(_researcher, "Only researchers and administrators create datasets."),
+    "annotation.set.view": Rule(_dataset_open, "No scan of this annotation set is assigned to you."),
+    "annotation.set.create": Rule(_researcher, "Only researchers and administrators create annotation sets."),
     "annotation.scan.view": Rule(_scan_open, "This scan is not assigned to you."),
     "annotation.scan.edit": Rule(_scan_open, "This scan is not assigned to you."),
     "annotation.scan.upload": Rule(_researcher, "Only researchers and administrators upload scans for annotation."),
@@ -223,7 +223,7 @@ def _submissions(user, qs):
     return submitted | qs.filter(created_by=user) if _signed_in(user, None) else submitted
 
 
-def _annotation_datasets(user, qs):
+def _annotation_sets(user, qs):
     if is_researcher(user):
         return qs
     if not _signed_in(user, None):
@@ -237,12 +237,12 @@ _SCOPES: dict[str, Callable] = {
     "restoration": _owned("created_by"),
     "job": _owned("owner"),
     "submission": _submissions,
-    "annotation_dataset": _annotation_datasets,
+    "annotation_set": _annotation_sets,
 }
 
 
 def visible(user, kind: str, queryset):
-    """``queryset`` (of ``kind``: scan, restoration, job, submission, annotation_dataset) narrowed to what
+    """``queryset`` (of ``kind``: scan, restoration, job, submission, annotation_set) narrowed to what
     ``user`` may see."""
     try:
         scope = _SCOPES[kind]
