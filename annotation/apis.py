@@ -40,21 +40,21 @@ class AnnotationSetListApi(APIView):
     permission_classes = (Allowed("annotation.set.create", read="annotation.view"),)
 
     def get(self, request):
-        return Response(AnnotationSetSerializer(list_window(request, selectors.dataset_list(user=request.user)),
+        return Response(AnnotationSetSerializer(list_window(request, selectors.annotation_set_list(user=request.user)),
                                                 many=True).data)
 
     def post(self, request):
         data = validated(AnnotationSetSerializer, request.data)
         if AnnotationSet.objects.filter(name=data["name"]).exists():
             raise ValidationError({"detail": f"An annotation set named {data['name']!r} exists already."})
-        dataset = services.dataset_get_or_create(name=data["name"], description=data.get("description", ""),
+        dataset = services.annotation_set_get_or_create(name=data["name"], description=data.get("description", ""),
                                                  user=request.user)
         return Response(AnnotationSetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
 class AnnotationSetStatsApi(APIView):
     def get(self, request, set_id: int):
-        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
+        dataset, _, scans = selectors.annotation_set_open_for(user=request.user, dataset_id=set_id)
         return Response(damage_stats(scans, name=dataset.name))
 
 
@@ -67,7 +67,7 @@ class AnnotationSetExportApi(APIView):
     def get(self, request, set_id: int):
         import json
 
-        dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
+        dataset, _, scans = selectors.annotation_set_open_for(user=request.user, dataset_id=set_id)
         fmt = request.query_params.get("as", "json")
         if fmt == "coco":
             body = export_coco(scans, dataset=dataset.name)

@@ -60,7 +60,7 @@ def load_demo(*, log) -> None:
     if need_public or need_demo:
         scans, report = load_manifest_dataset(manifest)  # read once, for both datasets
     if need_public:
-        ds = services.dataset_get_or_create(
+        ds = services.annotation_set_get_or_create(
             name=PUBLIC_DATASET,
             description="The public annotations of Ivanova et al. (Eurographics 2023): 10 heavily damaged "
                         "empty 35 mm frames, polygons without pixels.")
@@ -71,7 +71,7 @@ def load_demo(*, log) -> None:
     if need_demo:
         source = next(s for s in scans if s.name == "scan_01")
         demo = ScanArtefacts(name=DEMO_SCAN, frame=source.frame, artefacts=source.artefacts)
-        ds = services.dataset_get_or_create(
+        ds = services.annotation_set_get_or_create(
             name=DEMO_DATASET, description="A 16-bit demo scan whose damage is drawn from real annotations.")
         with tempfile.TemporaryDirectory() as tmp:
             path = write_image(Path(tmp) / f"{DEMO_SCAN}.tif", render_demo_frame(demo))

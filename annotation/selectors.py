@@ -19,14 +19,15 @@ def scan_list_for(*, user) -> QuerySet[Scan]:
     return visible(user, "scan", Scan.objects.select_related("dataset").annotate(polygon_count=Count("polygons")))
 
 
-def dataset_open_for(*, user, dataset_id: int) -> tuple[AnnotationSet, QuerySet[Scan], list[ScanArtefacts]]:
+def annotation_set_open_for(*, user, dataset_id: int) -> tuple[AnnotationSet, QuerySet[Scan], list[ScanArtefacts]]:
     """The dataset, its scans this user may open and their annotations; Http404 when the user may open none
     (an annotator sees the scans assigned to them, and the statistics and exports of those only)."""
     dataset = get_object_or_404(AnnotationSet, pk=dataset_id)
     if not can(user, "annotation.set.view", dataset):
         raise Http404("No dataset with that id holds a scan you may open.")
     scans = scan_list_for(user=user).filter(dataset=dataset)
-    return dataset, scans, dataset_scan_artefacts(dataset=dataset, scan_ids=list(scans.values_list("pk", flat=True)))
+    scan_ids = list(scans.values_list("pk", flat=True))
+    return dataset, scans, annotation_set_scan_artefacts(dataset=dataset, scan_ids=scan_ids)
 
 
 def scan_can_edit(*, scan: Scan, user) -> bool:
@@ -67,7 +68,7 @@ def assignable_annotators(*, dataset: AnnotationSet) -> QuerySet:
     ).order_by("username")
 
 
-def dataset_list(*, user=None) -> QuerySet[AnnotationSet]:
+def annotation_set_list(*, user=None) -> QuerySet[AnnotationSet]:
     """Every dataset with its counts, or (``user``) those the user may open, counted over the scans they may
     open: an annotator's datasets hold a scan assigned to them, and their counts are of those scans."""
     if user is None or can(user, "annotation.scan.view_all"):
@@ -86,7 +87,7 @@ def dataset_list(*, user=None) -> QuerySet[AnnotationSet]:
     )
 
 
-def dataset_scan_artefacts(*, dataset: AnnotationSet, scan_ids: list[int] | None = None) -> list[ScanArtefacts]:
+def annotation_set_scan_artefacts(*, dataset: AnnotationSet, scan_ids: list[int] | None = None) -> list[ScanArtefacts]:
     """The dataset's annotations as pure-core values (for statistics and damage-model fitting)."""
     scans = dataset.scans.all()
     if scan_ids:

@@ -30,7 +30,7 @@ class ConflictError(Exception):
 
 # ---------------------------------------------------------------- datasets and scans
 
-def dataset_get_or_create(*, name: str, user=None, description: str = "") -> AnnotationSet:
+def annotation_set_get_or_create(*, name: str, user=None, description: str = "") -> AnnotationSet:
     name = name.strip()
     if not name:
         raise ValueError("An annotation set needs a name.")
@@ -109,7 +109,7 @@ def scan_upload(*, dataset_name: str, user=None, **scan_fields) -> Scan:
     taken name, a bad frame) leaves no new, empty dataset behind. ``scan_fields`` go to ``scan_create``.
     """
     with transaction.atomic():
-        dataset = dataset_get_or_create(name=dataset_name, user=user)
+        dataset = annotation_set_get_or_create(name=dataset_name, user=user)
         return scan_create(dataset=dataset, user=user, **scan_fields)
 
 

@@ -25,7 +25,7 @@ from .models import AnnotationSet, BankEntry, Scan
 def index(request):
     scans = selectors.scan_list_for(user=request.user).prefetch_related("assignments__annotator")
     return render(request, "annotation/index.html", {
-        "datasets": selectors.dataset_list(user=request.user),
+        "datasets": selectors.annotation_set_list(user=request.user),
         "scans": scans,
         "is_researcher": can(request.user, "annotation.scan.view_all"),
     })
@@ -48,7 +48,7 @@ def scan_annotate(request, scan_id: int):
 
 @permission_required("annotation.view")
 def set_detail(request, set_id: int):
-    dataset, scans, artefacts = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
+    dataset, scans, artefacts = selectors.annotation_set_open_for(user=request.user, dataset_id=set_id)
     scans = scans.prefetch_related("assignments__annotator")
     stats = damage_stats(artefacts, name=dataset.name)
     return render(request, "annotation/dataset_detail.html", {
@@ -131,7 +131,7 @@ def _assign_post(post, *, dataset: AnnotationSet) -> str:
 
 @permission_required("annotation.view")
 def set_statistics(request, set_id: int):
-    dataset, _, scans = selectors.dataset_open_for(user=request.user, dataset_id=set_id)
+    dataset, _, scans = selectors.annotation_set_open_for(user=request.user, dataset_id=set_id)
     return render(request, "annotation/dataset_statistics.html", {
         "dataset": dataset,
         "stats": damage_stats(scans, name=dataset.name),

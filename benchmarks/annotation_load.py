@@ -100,7 +100,8 @@ def make_plan(users: int, tag: str) -> dict:
 
     ensure_roles()
     group = Group.objects.get(name=ANNOTATOR)
-    dataset = services.dataset_get_or_create(name=f"load-benchmark-{tag}", description="benchmarks/annotation_load.py")
+    dataset = services.annotation_set_get_or_create(name=f"load-benchmark-{tag}",
+                                                    description="benchmarks/annotation_load.py")
     plan = {"dataset": dataset.pk, "width": SCAN_W, "height": SCAN_H, "annotators": [], "users": []}
     for i in range(users):
         user = get_user_model().objects.create_user(f"load-{tag}-{i:03d}", password=secrets.token_urlsafe(16))

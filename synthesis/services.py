@@ -13,7 +13,7 @@ from django.db.models import Max
 
 from annotation.core.types import FrameGeometry
 from annotation.models import AnnotationSet
-from annotation.selectors import dataset_scan_artefacts
+from annotation.selectors import annotation_set_scan_artefacts
 from jobs import services as job_services
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.fit import fit_damage_model
@@ -83,7 +83,7 @@ def _add_cutouts(bank: ArtefactBank) -> int:
 def damage_model_fit(*, dataset: AnnotationSet, name: str, scan_names: list[str] | None = None, user=None,
                      min_samples: int = 3, seed: int = 0, progress=None) -> DamageModel:
     """Fit a damage model on a dataset (or the named scans of it) and store it as the next version."""
-    scans = dataset_scan_artefacts(dataset=dataset)
+    scans = annotation_set_scan_artefacts(dataset=dataset)
     if scan_names:
         unknown = sorted(set(scan_names) - {s.name for s in scans})
         if unknown:

@@ -167,7 +167,7 @@ def squares_damage_model(db):
     from synthesis.services import damage_model_fit
 
     rng = np.random.default_rng(0)
-    dataset = annotation_services.dataset_get_or_create(name="squares")
+    dataset = annotation_services.annotation_set_get_or_create(name="squares")
     for s in range(2):
         frame = FrameGeometry.for_35mm(1024, 768)
         artefacts = []

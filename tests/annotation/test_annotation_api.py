@@ -20,7 +20,7 @@ SQUARE = [[100, 100], [140, 100], [140, 130], [100, 130]]
 
 @pytest.fixture
 def scan(users):
-    ds = services.dataset_get_or_create(name="d")
+    ds = services.annotation_set_get_or_create(name="d")
     s = services.scan_create(dataset=ds, name="s", width=1000, height=800, build_tiles=False)
     services.scan_assign(scan=s, annotator=users["annotator"])
     return s
@@ -241,7 +241,7 @@ def test_dataset_list_counts_each_polygon_once_however_many_annotators_a_scan_ha
     other = services.scan_create(dataset=scan.dataset, name="t", width=1000, height=800, build_tiles=False)
     services.polygon_create(scan=other, cls="short hair", points=SQUARE)
     # when
-    from annotation.selectors import dataset_list
-    row = dataset_list().get(pk=scan.dataset_id)
+    from annotation.selectors import annotation_set_list
+    row = annotation_set_list().get(pk=scan.dataset_id)
     # then: the count is the scans' sum, not multiplied by the assignments
     assert (row.scan_count, row.polygon_count) == (2, 4)

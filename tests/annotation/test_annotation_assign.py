@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def dataset():
-    ds = services.dataset_get_or_create(name="to share")
+    ds = services.annotation_set_get_or_create(name="to share")
     for name in ("a", "b", "c"):
         services.scan_create(dataset=ds, name=name, width=400, height=300, build_tiles=False)
     return ds
@@ -98,7 +98,7 @@ def test_the_chosen_scans_are_taken_from_the_chosen_annotators(client, users, da
 ])
 def test_refused_forms_change_nothing_and_say_why(client, users, dataset, form, message):
     # given: scan a held by annotator; a scan of another dataset
-    other = services.scan_create(dataset=services.dataset_get_or_create(name="other"), name="z", width=10,
+    other = services.scan_create(dataset=services.annotation_set_get_or_create(name="other"), name="z", width=10,
                                  height=10, build_tiles=False)
     services.scan_assign(scan=dataset.scans.get(name="a"), annotator=users["annotator"])
     values = {"A": scan_ids(dataset, "a")[0], "OTHER": str(other.pk), "ANNOTATOR": str(users["annotator"].pk),

@@ -34,7 +34,7 @@ def open_editor(page, live_server, scan) -> None:
 
 def assigned_scan(users, name: str, h: int, w: int) -> Scan:
     """A scan with pixels and tiles, assigned to the annotator."""
-    ds = services.dataset_get_or_create(name="browser")
+    ds = services.annotation_set_get_or_create(name="browser")
     scan = services.scan_create(dataset=ds, name=name, image=tiff16(h, w), filename=f"{name}.tif", build_tiles=False)
     services.scan_build_tiles(scan=scan)
     services.scan_assign(scan=scan, annotator=users["annotator"])

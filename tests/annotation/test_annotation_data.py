@@ -137,7 +137,7 @@ def test_cut_out_artefacts_into_the_bank(tmp_path):
     image = np.zeros((120, 160, 3), np.uint16)
     image[20:40, 30:60] = 60000
     path = write_image(tmp_path / "s.tif", image)
-    ds = services.dataset_get_or_create(name="cut")
+    ds = services.annotation_set_get_or_create(name="cut")
     scan = services.scan_create(dataset=ds, name="s", image=path, build_tiles=False)
     services.polygon_create(scan=scan, cls="dirt", points=[[30, 20], [60, 20], [60, 40], [30, 40]])
     services.polygon_create(scan=scan, cls="dust", points=[[100, 80], [110, 80], [105, 90]])

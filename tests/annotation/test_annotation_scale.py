@@ -85,7 +85,7 @@ def settle(page) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_editor_handles_5000_polygons_on_an_8000_x_5000_scan(page, live_server, users):
     # given an 8000 x 5000 scan without pixels, assigned to the annotator, holding 5,000 polygons
-    ds = services.dataset_get_or_create(name="scale")
+    ds = services.annotation_set_get_or_create(name="scale")
     scan = services.scan_create(dataset=ds, name="big frame", width=WIDTH, height=HEIGHT, build_tiles=False)
     services.scan_assign(scan=scan, annotator=users["annotator"])
     assert services.polygons_replace_imported(scan=scan, artefacts=scale_artefacts(COUNT)) == COUNT

@@ -26,7 +26,7 @@ def test_a_refused_upload_leaves_no_empty_dataset(client, users, via):
 
 @pytest.mark.django_db
 def test_an_upload_refused_into_an_existing_dataset_keeps_the_dataset(users):
-    dataset = services.dataset_get_or_create(name="kept")
+    dataset = services.annotation_set_get_or_create(name="kept")
     services.scan_create(dataset=dataset, name="a", width=100, height=80, build_tiles=False)
     with pytest.raises(ValueError, match="already has a scan named 'a'"):
         services.scan_upload(dataset_name="kept", name="a", width=100, height=80, build_tiles=False)

@@ -32,7 +32,7 @@ def small_dataset(db):
     from annotation.core.types import FrameGeometry
 
     rng = np.random.default_rng(0)
-    ds = annotation_services.dataset_get_or_create(name="small")
+    ds = annotation_services.annotation_set_get_or_create(name="small")
     for s in range(2):
         frame = FrameGeometry.for_35mm(1024, 768)
         arts = [square(cls, *rng.uniform(10, 700, 2), rng.uniform(3, 12), frame)
@@ -56,7 +56,7 @@ def test_fit_command_stores_versions_and_reports_fallbacks(small_dataset):
 
 @pytest.mark.django_db
 def test_fit_refuses_empty_and_unknown_input(small_dataset):
-    annotation_services.dataset_get_or_create(name="empty")
+    annotation_services.annotation_set_get_or_create(name="empty")
     with pytest.raises(CommandError, match="no annotated artefacts"):
         run_command("fit_damage_model", "--dataset", "empty", "--name", "x")
     with pytest.raises(CommandError, match="No dataset"):

@@ -19,7 +19,7 @@ def unassigned_scan():
     from annotation import services
     from annotation.core.types import FrameGeometry, ScanArtefacts
 
-    dataset = services.dataset_get_or_create(name="Private")
+    dataset = services.annotation_set_get_or_create(name="Private")
     return services.scan_import_artefacts(
         dataset=dataset, scan_artefacts=ScanArtefacts(name="not-yours", frame=FrameGeometry.for_35mm(640, 480),
                                                       artefacts=[]), build_tiles=False)

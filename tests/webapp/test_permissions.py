@@ -332,7 +332,7 @@ def test_an_annotator_lists_only_their_datasets_counted_over_their_scans(world: 
                                             build_tiles=False)
     for i in range(2):
         annotation_services.polygon_create(scan=other, cls="dirt", points=[[100 + i, 100], [300, 100], [200, 300]])
-    annotation_services.dataset_get_or_create(name="elsewhere")
+    annotation_services.annotation_set_get_or_create(name="elsewhere")
 
     def listed(role: str) -> dict:
         return {d["name"]: (d["scan_count"], d["polygon_count"])

@@ -54,7 +54,7 @@ def walk(page, live_server, *, depth: int = 2, limit: int = 80) -> dict[str, int
 def test_no_page_two_clicks_from_the_navigation_shows_a_traceback(page, live_server, users, squares_damage_model):
     # given: a dataset and a fitted damage model, a scan assigned to the annotator, and failed jobs of each
     # whose stored errors hold a traceback with server paths
-    scan = annotation_services.scan_create(dataset=annotation_services.dataset_get_or_create(name="walk"),
+    scan = annotation_services.scan_create(dataset=annotation_services.annotation_set_get_or_create(name="walk"),
                                            name="walk-scan", width=600, height=400, build_tiles=False)
     annotation_services.scan_assign(scan=scan, annotator=users["annotator"])
     for who in ("researcher", "annotator"):

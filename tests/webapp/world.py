@@ -50,7 +50,7 @@ def base_world(users, tmp_path: Path) -> World:
     from evaluation.services.submissions import submission_create
     from synthesis.models import DamageModel
 
-    dataset = annotation_services.dataset_get_or_create(name="catalogue", user=users["researcher"])
+    dataset = annotation_services.annotation_set_get_or_create(name="catalogue", user=users["researcher"])
     scan = annotation_services.scan_create(dataset=dataset, name="frame", width=4000, height=3000, build_tiles=False)
     annotation_services.scan_assign(scan=scan, annotator=users["annotator"])
     polygon = annotation_services.polygon_create(scan=scan, cls="dust", points=[[10, 10], [30, 10], [20, 30]],

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotation.core.stats import damage_stats
 from annotation.models import AnnotationSet
-from annotation.selectors import dataset_scan_artefacts
+from annotation.selectors import annotation_set_scan_artefacts
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         ds = AnnotationSet.objects.filter(name=dataset).first()
         if ds is None:
             raise CommandError(f"No dataset named {dataset!r}.")
-        stats = damage_stats(dataset_scan_artefacts(dataset=ds), name=ds.name)
+        stats = damage_stats(annotation_set_scan_artefacts(dataset=ds), name=ds.name)
         if json:
             import json as json_module
 

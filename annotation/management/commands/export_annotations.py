@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotation.core.formats import export_coco, export_public_json
 from annotation.models import AnnotationSet
-from annotation.selectors import dataset_scan_artefacts
+from annotation.selectors import annotation_set_scan_artefacts
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         ds = AnnotationSet.objects.filter(name=dataset).first()
         if ds is None:
             raise CommandError(f"No dataset named {dataset!r}.")
-        scans = dataset_scan_artefacts(dataset=ds)
+        scans = annotation_set_scan_artefacts(dataset=ds)
         if format == "coco":
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(export_coco(scans, dataset=ds.name)))

@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 images = [image] * len(scans)
         except (FormatError, ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
-        ds = services.dataset_get_or_create(name=dataset)
+        ds = services.annotation_set_get_or_create(name=dataset)
         for scan_artefacts, img in zip(scans, images):
             try:
                 scan = services.scan_import_artefacts(dataset=ds, scan_artefacts=scan_artefacts,
