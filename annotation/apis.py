@@ -153,7 +153,8 @@ class PolygonDetailApi(APIView):
         data = validated(PolygonPatchSerializer, request.data)
         try:
             polygon = services.polygon_update(polygon=polygon, version=data.get("version"), cls=data.get("cls"),
-                                              points=data.get("points"), user=request.user)
+                                              points=data.get("points"), status=data.get("status"),
+                                              user=request.user)
         except PolygonError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         except services.ConflictError as exc:

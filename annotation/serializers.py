@@ -14,8 +14,8 @@ class AnnotationSetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AnnotationSet
-        fields = ("id", "name", "description", "created_at", "scan_count", "polygon_count")
-        read_only_fields = ("id", "created_at", "scan_count", "polygon_count")
+        fields = ("id", "name", "kind", "description", "created_at", "scan_count", "polygon_count")
+        read_only_fields = ("id", "kind", "created_at", "scan_count", "polygon_count")
 
 
 class ScanSerializer(serializers.ModelSerializer):
@@ -76,7 +76,7 @@ class PolygonSerializer(serializers.ModelSerializer):
         model = Polygon
         fields = ("id", "cls", "points", "created_by", "area_px", "area_um2", "bbox_xmin", "bbox_ymin", "bbox_xmax",
                   "bbox_ymax", "centroid_x", "centroid_y", "patch_col", "patch_row", "notes", "source", "version",
-                  "updated_at")
+                  "score", "status", "updated_at")
         read_only_fields = fields
 
 
@@ -98,6 +98,8 @@ class PolygonPatchSerializer(StrictSerializer):
     cls = serializers.ChoiceField(choices=CLASSES, required=False)
     points = points_field(required=False)
     version = serializers.IntegerField(min_value=1, required=False)
+    status = serializers.ChoiceField(choices=Polygon.Status.values, required=False, help_text=(
+        "Review datasets only: proposed, kept, rejected (not repaired) or added."))
 
 
 class BankEntrySerializer(serializers.ModelSerializer):

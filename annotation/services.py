@@ -214,8 +214,9 @@ def polygon_create(*, scan: Scan, cls: str, points, user=None, client_key=None) 
     fields = _polygon_fields(scan=scan, points=points)
     try:
         with transaction.atomic():
+            status = Polygon.Status.ADDED if scan.dataset.kind == AnnotationSet.Kind.REVIEW else ""
             polygon = Polygon.objects.create(scan=scan, cls=_check_class(cls), created_by=user, client_key=client_key,
-                                             **fields)
+                                             status=status, **fields)
     except IntegrityError:  # the same key arrived twice at once: the other request stored it
         if client_key is None:
             raise
@@ -247,6 +248,9 @@ def review_polygons_replace(*, scan: Scan, components: Iterable[dict], user=None
             fields = _polygon_fields(scan=scan, points=rec.get("points"))
         except PolygonError as exc:
             raise PolygonError(f"component {i}: {exc}") from None
+        reason = (rec.get("facts") or {}).get("reason")
+        if reason:  # dropped by the restoration's do-no-harm review
+            fields["notes"] = "; ".join(filter(None, [f"dropped by the do-no-harm review: {reason}", fields["notes"]]))
         rows.append(Polygon(scan=scan, cls=cls, created_by=user, score=rec.get("score"), status=status, **fields))
     with transaction.atomic():
         scan.polygons.all().delete()
@@ -255,16 +259,22 @@ def review_polygons_replace(*, scan: Scan, components: Iterable[dict], user=None
 
 
 def polygon_update(*, polygon: Polygon, version: int | None, cls: str | None = None, points=None,
-                   user=None) -> Polygon:
-    """Change the class and/or the points; ``version`` must match the stored one."""
+                   status: str | None = None, user=None) -> Polygon:
+    """Change the class, the points and/or (review datasets only) the review status; ``version`` must match."""
     with transaction.atomic():
-        current = Polygon.objects.select_for_update().select_related("scan").get(pk=polygon.pk)
+        current = Polygon.objects.select_for_update().select_related("scan__dataset").get(pk=polygon.pk)
         if version is not None and version != current.version:
             raise ConflictError(
                 f"Polygon {current.pk} was changed by someone else (version {current.version}, yours {version})."
             )
         if cls is not None:
             current.cls = _check_class(cls)
+        if status is not None:
+            if current.scan.dataset.kind != AnnotationSet.Kind.REVIEW:
+                raise PolygonError("Only the polygons of a review dataset have a review status.")
+            if status not in Polygon.Status.values:
+                raise PolygonError(f"status must be one of {', '.join(Polygon.Status.values)}, got {status!r}")
+            current.status = status
         if points is not None:
             for key, value in _polygon_fields(scan=current.scan, points=points).items():
                 setattr(current, key, value)

@@ -96,23 +96,30 @@ def restoration_run(*, record: Restoration, progress=None) -> dict:
     info["changed_pixels"] = int(np.any(result.image != image, axis=-1).sum() if image.ndim == 3
                                  else (result.image != image).sum())
     record.viewer, record.info = viewer, json.loads(json.dumps(info, default=str))
-    restoration_components_save(record=record, mask=result.mask, probability=result.probability)
+    restoration_components_save(record=record, mask=result.mask, probability=result.probability,
+                                dropped=result.dropped)
     record.save(update_fields=["output", "mask", "viewer", "info", "components"])
+    _review_or_say_why(record)
     if progress:
         progress(1000, 1000, "done")
     return {"restoration_id": record.pk, "damaged_fraction": info["damaged_fraction"], "device": info.get("device")}
 
 
-def restoration_components_save(*, record: Restoration, mask=None, probability=None, components=None) -> int:
+def restoration_components_save(*, record: Restoration, mask=None, probability=None, dropped=None,
+                                components=None) -> int:
     """Store the component list of ``mask`` (or the reviewed ``components``) as the record's JSON; unsaved.
 
-    Returns how many components it holds. Classes are guessed at the scale the detector ran at.
+    ``dropped``: the do-no-harm review's (``RestorationResult.dropped``): its components follow the
+    repaired ones, status ``rejected`` with the reason in ``facts``. Returns how many components it holds.
+    Classes are guessed at the scale the detector ran at.
     """
-    from restoration.core.components import components_document, mask_to_components
+    from restoration.core.components import components_document, dropped_components, mask_to_components
 
     scale = (record.info or {}).get("px_per_mm") or max(record.width, record.height) / 35.0
     if components is None:
         components = mask_to_components(mask, probability=probability, px_per_mm=scale)
+        if dropped is not None:
+            components += dropped_components(dropped[0], mask, dropped[1], probability=probability, px_per_mm=scale)
     doc = components_document(components, width=record.width, height=record.height, px_per_mm=scale)
     record.components.save(f"components-{record.pk}.json", ContentFile(json.dumps(doc).encode()), save=False)
     return len(components)
@@ -153,6 +160,15 @@ def restoration_review_create(*, record: Restoration):
     record.review_scan = scan
     record.save(update_fields=["review_scan"])
     return scan
+
+
+def _review_or_say_why(record: Restoration) -> None:
+    """Create the finished run's review scan; a component the annotation app refuses is recorded, not raised."""
+    try:
+        restoration_review_create(record=record)
+    except ValueError as exc:  # annotation.core.geometry.PolygonError is one
+        record.info = {**record.info, "review": f"not created: {exc}"}
+        record.save(update_fields=["info"])
 
 
 def restoration_review_components(*, record: Restoration) -> list[dict]:

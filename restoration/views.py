@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from imaging.io import ImageError
 from restoration.core.methods import DEFAULT_METHOD, MethodError
@@ -48,7 +49,10 @@ def index(request):
 def detail(request, restoration_id: int):
     record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
     fraction = (record.info or {}).get("damaged_fraction")
-    viewer = {k: reverse("restoration:viewer", args=[record.pk, _viewer_relative(record, name)])
+    # a repair rewrites the pyramids under the same names: a new query string keeps cached tiles out
+    review = (record.info or {}).get("repair", {}).get("review", "")
+    stamp = f"?v={PurePosixPath(review).stem[-12:]}" if review else ""
+    viewer = {k: reverse("restoration:viewer", args=[record.pk, _viewer_relative(record, name)]) + stamp
               for k, name in (record.viewer or {}).items()}
     return render(request, "restoration/detail.html", {
         "r": record, "viewer": json.dumps(viewer),
@@ -59,13 +63,39 @@ def detail(request, restoration_id: int):
 @permission_required("restoration.create")
 def download(request, restoration_id: int, what: str):
     record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
-    field = {"input": record.input, "restored": record.output, "mask": record.mask}.get(what)
+    field = {"input": record.input, "restored": record.output, "mask": record.mask,
+             "components": record.components}.get(what)
     if not field:
         raise Http404("Not available (yet).")
     stem = Path(record.original_name).stem
     suffix = Path(field.name).suffix
-    name = {"input": record.original_name, "restored": f"{stem}-restored{suffix}", "mask": f"{stem}-mask.png"}[what]
+    name = {"input": record.original_name, "restored": f"{stem}-restored{suffix}", "mask": f"{stem}-mask.png",
+            "components": f"{stem}-components.json"}[what]
     return storage.serve(field.name, filename=name, as_attachment=True)
+
+
+@ensure_csrf_cookie
+@permission_required("restoration.create")
+def review(request, restoration_id: int):
+    """The review editor (the annotation editor on the restoration's review scan) with a Repair button."""
+    from annotation.core.types import CLASS_COLOURS, CLASSES
+
+    record = get_object_or_404(restoration_list_for(user=request.user), pk=restoration_id)
+    if record.review_scan_id is None:
+        try:
+            services.restoration_review_create(record=record)
+        except ValueError as exc:
+            messages.error(request, f"No review: {exc}")
+            return redirect("restoration:detail", restoration_id=record.pk)
+    before = (record.viewer or {}).get("before")
+    classes = [{"key": c, "label": c.capitalize(), "colour": CLASS_COLOURS[c]} for c in CLASSES]
+    config = {"repair": reverse("restoration-api-repair", args=[record.pk]),
+              "page": reverse("restoration:detail", args=[record.pk]), "jobs": reverse("jobs:list")}
+    return render(request, "annotation/scan_annotate.html", {
+        "scan": record.review_scan, "classes_json": json.dumps(classes), "readonly": False,
+        "dzi_url": reverse("restoration:viewer", args=[record.pk, _viewer_relative(record, before)]) if before else "",
+        "review_json": json.dumps(config),
+    })
 
 
 def _viewer_base(record) -> PurePosixPath | None:

@@ -23,6 +23,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from rest_framework.permissions import BasePermission
 
 from .roles import ADMINISTRATOR, ANNOTATOR, RESEARCHER, has_role
@@ -68,10 +69,15 @@ def _owner(field: str) -> Callable:
 
 
 def _scan_open(user, scan) -> bool:
-    """Researchers every scan; an annotator the scans assigned to them."""
+    """Researchers every scan; an annotator the scans assigned to them; a restorer the review scans of their
+    restorations (a review dataset's scans they created)."""
     if is_researcher(user):
         return True
-    return _signed_in(user, scan) and scan.assignments.filter(annotator=user).exists()
+    if not _signed_in(user, scan):
+        return False
+    if scan.dataset.kind == "review" and scan.created_by_id == user.pk:
+        return True
+    return scan.assignments.filter(annotator=user).exists()
 
 
 def _dataset_open(user, dataset) -> bool:
@@ -205,7 +211,10 @@ def Allowed(action: str, *, read: str | None = None) -> type[BasePermission]:  #
 def _scans(user, qs):
     if is_researcher(user):
         return qs
-    return qs.filter(assignments__annotator=user) if _signed_in(user, None) else qs.none()
+    if not _signed_in(user, None):
+        return qs.none()
+    assigned = qs.model.objects.filter(assignments__annotator=user).values("pk")
+    return qs.filter(Q(pk__in=assigned) | Q(dataset__kind="review", created_by=user))
 
 
 def _owned(field: str) -> Callable:

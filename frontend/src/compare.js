@@ -57,5 +57,17 @@ document.addEventListener("DOMContentLoaded", () => {
       mask = null;
     }
   });
+  // 1:1: one scan pixel per screen pixel, centred where the split meets the middle of the view
+  const oneToOne = document.getElementById("compare-1to1");
+  if (oneToOne) oneToOne.addEventListener("click", () => {
+    const after = viewer.world.getItemAt(1);
+    if (!after) return;
+    const size = after.getContentSize();
+    const centre = viewer.viewport.getCenter(true);
+    const y = after.viewportToImageCoordinates(centre).y;
+    const at = after.imageToViewportCoordinates(new OpenSeadragon.Point((size.x * slider.value) / 100, y));
+    viewer.viewport.zoomTo(after.imageToViewportZoom(1 / (window.devicePixelRatio || 1)), null, true);
+    viewer.viewport.panTo(at, true);
+  });
   if (TEST_HOOKS) window.__compare = viewer; // the test build's hook (build.mjs)
 });

@@ -19,7 +19,7 @@ centre, so the round trip is exact up to the centres that fall on the boundary.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -87,8 +87,9 @@ class Component:
         x0, y0 = np.floor(exterior.min(axis=0)).astype(int)
         x1, y1 = np.ceil(exterior.max(axis=0)).astype(int)
         bbox = tuple(int(v) for v in rec.get("bbox") or (x0, y0, x1 - x0, y1 - y0))
+        facts = rec.get("facts") if isinstance(rec.get("facts"), dict) else {}
         return cls(exterior, holes, int(rec.get("area_px") or 0), bbox, klass, rec.get("score"),
-                   rec.get("mean_score"), status)
+                   rec.get("mean_score"), status, facts)
 
 
 def _ring(points: Any, what: str) -> np.ndarray:
@@ -191,6 +192,26 @@ def mask_to_components(mask: np.ndarray, *, probability: np.ndarray | None = Non
                              guess_class(area_px=area, thickness_px=thickness, px_per_mm=px_per_mm), score, mean))
         if progress and i % 256 == 0:
             progress(i, n - 1)
+    return out
+
+
+def dropped_components(detected: np.ndarray, kept: np.ndarray, reasons: list[dict[str, Any]], *,
+                       probability: np.ndarray | None = None, px_per_mm: float | None = None,
+                       tolerance: float = DEFAULT_TOLERANCE) -> list[Component]:
+    """The components the do-no-harm review dropped (``detected`` and not ``kept``), status ``rejected``.
+
+    ``reasons``: ``{"bbox": [x, y, w, h], "reason": ...}`` per dropped component or piece (the review's
+    records); each component's ``facts["reason"]`` is that of the smallest record whose bbox holds it.
+    """
+    rest = np.asarray(detected, bool) & ~(np.asarray(kept) != 0)
+    boxes = sorted(((r["bbox"], str(r["reason"])) for r in reasons if r.get("bbox") and r.get("reason")),
+                   key=lambda br: br[0][2] * br[0][3])
+    out = []
+    for c in mask_to_components(rest, probability=probability, px_per_mm=px_per_mm, tolerance=tolerance):
+        x, y, w, h = c.bbox
+        reason = next((why for (bx, by, bw, bh), why in boxes
+                       if bx <= x and by <= y and x + w <= bx + bw and y + h <= by + bh), "dropped")
+        out.append(replace(c, status="rejected", facts={"reason": reason}))
     return out
 
 

@@ -84,6 +84,9 @@ class RestorationResult:
     info: dict[str, Any] = field(default_factory=dict)
     #: The detector's probability map (float32, H x W) for detecting methods, else None.
     probability: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: The do-no-harm review's dropped components: the detected mask it was given (bool, H x W) and a
+    #: ``{"bbox": [x, y, w, h], "reason": ...}`` per dropped component or piece; None without a review.
+    dropped: tuple[np.ndarray, list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ class Method:
         info = {"method": self.name, "options": opts, "device": dev, **result.info}
         if note:
             info["note"] = note
-        return RestorationResult(result.image, result.mask, info, result.probability)
+        return RestorationResult(result.image, result.mask, info, result.probability, result.dropped)
 
 
 def _pick_device(device: str | None) -> tuple[str, str | None]:
@@ -221,16 +224,19 @@ def _filter_runner(image, *, opts, progress, device) -> RestorationResult:  # no
 
 
 def _reviewed(image: np.ndarray, restored: np.ndarray, damage: DamageMap, opts: Mapping[str, Any],
-              info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Do no harm: keep only the repairs of components that look like damage (:mod:`.harm`)."""
+              info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any], tuple | None]:
+    """Do no harm: keep only the repairs of components that look like damage (:mod:`.harm`); the last item is
+    :attr:`RestorationResult.dropped`."""
     if not opts["review"]:
-        return restored, damage.mask, info
+        return restored, damage.mask, info, None
     report = review_components(image, restored, damage.mask, polarity=damage.polarity, px_per_mm=info["px_per_mm"],
                                sensitivity=opts["sensitivity"], probability=damage.probability)
     summary = report.summary()
     info = {**info, "components": summary, "detected_share": info["damaged_share"],
             "damaged_share": float(report.kept_mask.mean())}
-    return apply_review(image, restored, report), report.kept_mask, info
+    dropped = [{"bbox": c["bbox"], "reason": c["reason"]} for c in report.components
+               if c.get("reason") and c.get("bbox")]
+    return apply_review(image, restored, report), report.kept_mask, info, (np.asarray(damage.mask, bool), dropped)
 
 
 def _inpaint_runner(seg_path: Path, how: str) -> Callable[..., RestorationResult]:
@@ -238,8 +244,8 @@ def _inpaint_runner(seg_path: Path, how: str) -> Callable[..., RestorationResult
         damage, info = _detect(image, seg_path, opts, progress, device, 0.8)
         restored = restore_masked(image, damage.mask, method=how, seed=opts.get("seed", 0),
                                   progress=_stages(progress, 0.2, 0.8, f"inpainting ({how})", "block"))
-        restored, mask, info = _reviewed(image, restored, damage, opts, info)
-        return RestorationResult(restored, _u8_mask(mask), info, damage.probability)
+        restored, mask, info, dropped = _reviewed(image, restored, damage, opts, info)
+        return RestorationResult(restored, _u8_mask(mask), info, damage.probability, dropped)
     return run
 
 
@@ -267,8 +273,9 @@ def _lama_runner(seg_path: Path, lama_path: Path | None) -> Callable[..., Restor
         module = _torchscript(str(lama_path), lama_path.stat().st_mtime_ns).to(device)
         restored = inpaint_torchscript(image, damage.mask, module, tile=opts["tile"], device=device,
                                        progress=_stages(progress, 0.5, 0.5, "inpainting (LaMa)"))
-        restored, mask, info = _reviewed(image, restored, damage, opts, info)
-        return RestorationResult(restored, _u8_mask(mask), {**info, "lama": str(lama_path)}, damage.probability)
+        restored, mask, info, dropped = _reviewed(image, restored, damage, opts, info)
+        return RestorationResult(restored, _u8_mask(mask), {**info, "lama": str(lama_path)}, damage.probability,
+                                 dropped)
     return run
 
 

@@ -4,7 +4,8 @@ import { AnnotationApi } from "./api.js";
 import { History } from "./history.js";
 import { Interaction } from "./interaction.js";
 import { OverlayRenderer } from "./render.js";
-import { PolygonStore, makeState, sameState } from "./store.js";
+import { Review } from "./review.js";
+import { PolygonStore, makeState, sameState, withStatus } from "./store.js";
 import { Syncer } from "./sync.js";
 import { Sidebar } from "./ui.js";
 import { createViewer, zoomToBox } from "./viewer.js";
@@ -28,7 +29,16 @@ export function readConfig(root) {
   if (!Array.isArray(classes) || !classes.length || !classes.every((c) => c && c.key)) {
     throw new Error("#annotator data-classes must be a non-empty list of {key, label, colour}");
   }
+  let review = null;
+  if (d.kind === "review") {
+    try {
+      review = JSON.parse(d.review || "{}");
+    } catch (e) {
+      throw new Error(`#annotator data-review is not JSON: ${e.message}`);
+    }
+  }
   return {
+    review,
     scanId: d.scanId, width: num("width"), height: num("height"), dziUrl: (d.dziUrl || "").trim(),
     api: d.api || "/api/annotation/", user: d.user || "", readonly: d.readonly === "true",
     classes: classes.map((c) => ({
@@ -66,7 +76,9 @@ export class Editor {
     Object.assign(this, { scanId: cfg.scanId, width: cfg.width, height: cfg.height, classes: cfg.classes, user: cfg.user });
     this._readonly = cfg.readonly;
     this.loaded = false;
-    this.tool = this._readonly ? "select" : "draw";
+    // a review set (restoration.core.components on a review scan): step, reject and add, see review.js
+    this.review = cfg.review ? new Review(this, cfg.review) : null;
+    this.tool = this._readonly || this.review ? "select" : "draw";
     this.currentClass = rememberedClass(this.classes);
     this.selectedKey = null;
     this.done = false;
@@ -90,7 +102,7 @@ export class Editor {
     this.interaction = new Interaction(this);
     this.renderer = new OverlayRenderer({
       viewer, store: this.store, width: this.width, height: this.height, classes: this.classes,
-      scene: () => this.interaction.scene(), stats: this.stats,
+      scene: () => this.interaction.scene(), stats: this.stats, review: !!this.review,
     });
     this.store.onChange((rec) => {
       if (rec && rec.key === this.selectedKey && !rec.state) this.selectedKey = null;
@@ -156,9 +168,28 @@ export class Editor {
     this.syncer.push(this.store.get(key));
   }
 
+  /** Sets the review status of several polygons as one undoable change (autosaved one PATCH each). */
+  setStatuses(keys, status, label) {
+    if (this.readonly) return 0;
+    const changes = [];
+    for (const key of keys) {
+      const rec = this.store.get(key);
+      if (!rec || !rec.state || rec.state.status === status) continue;
+      const before = rec.state, after = withStatus(before, status);
+      this.store.setState(key, after, { silent: true });
+      changes.push({ key, before, after });
+      this.syncer.push(rec);
+    }
+    if (!changes.length) return 0;
+    this.history.push(label, changes);
+    this.renderer.invalidate();
+    this.ui.schedule();
+    return changes.length;
+  }
+
   addPolygon(points) {
     if (this.readonly) return;
-    const rec = this.store.create(makeState(this.currentClass, points));
+    const rec = this.store.create(makeState(this.currentClass, points, this.review ? "added" : ""));
     this.history.push("Draw polygon", [{ key: rec.key, before: null, after: rec.state }]);
     this.syncer.push(rec);
     this.select(rec.key);
@@ -167,7 +198,7 @@ export class Editor {
   editPoints(key, points, label = "Edit polygon") {
     const rec = this.store.get(key);
     if (this.readonly || !rec || !rec.state) return;
-    this._change(label, key, makeState(rec.state.cls, points));
+    this._change(label, key, makeState(rec.state.cls, points, rec.state.status));
   }
 
   deleteSelected() {
@@ -187,7 +218,7 @@ export class Editor {
     rememberClass(cls);
     const rec = this.selectedKey ? this.store.get(this.selectedKey) : null;
     if (!this.readonly && this.tool === "select" && rec && rec.state && rec.state.cls !== cls) {
-      this._change("Change class", rec.key, Object.freeze({ cls, points: rec.state.points }));
+      this._change("Change class", rec.key, Object.freeze({ cls, points: rec.state.points, status: rec.state.status }));
     }
     this.renderer.invalidate("top");
     this.ui.schedule();

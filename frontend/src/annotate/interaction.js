@@ -269,6 +269,12 @@ export class Interaction {
     let key = hits[0] || null;
     const again = this.lastPick && dist(pos, this.lastPick) < 4;
     const i = hits.indexOf(this.ed.selectedKey);
+    if (this.ed.review && i >= 0 && hits.length === 1) {
+      // review: one click on the selected component rejects or restores it
+      this.lastPick = pos;
+      this.ed.review.toggle();
+      return;
+    }
     if (again && i >= 0) key = hits[(i + 1) % hits.length];
     this.lastPick = pos;
     this.ed.select(key);
@@ -308,6 +314,16 @@ export class Interaction {
   }
 
   // ---- keyboard ----
+  /** The review's own keys (N/P, Tab/Shift+Tab, X, D); true when the key was one. */
+  onReviewKey(key, shift) {
+    const ed = this.ed;
+    if (key === "Tab" || /^[nNpP]$/.test(key)) ed.step(key === "Tab" ? (shift ? -1 : 1) : /^[nN]$/.test(key) ? 1 : -1);
+    else if (/^[xX]$/.test(key)) ed.review.toggle();
+    else if (/^[dD]$/.test(key)) ed.setTool("draw");
+    else return false;
+    return true;
+  }
+
   onKeyDown(e) {
     if (isTextField(e.target)) return;
     const ed = this.ed;
@@ -327,6 +343,10 @@ export class Interaction {
     }
     if (mod || e.altKey) return;
     if (e.target && e.target.tagName === "BUTTON" && (key === "Enter" || key === " ")) return;
+    if (ed.review && !this.drawing && this.onReviewKey(key, e.shiftKey)) {
+      e.preventDefault();
+      return;
+    }
     const n = /^[1-9]$/.test(key) ? Number(key) : 0;
     if (n && n <= ed.classes.length) {
       ed.chooseClass(ed.classes[n - 1].key);

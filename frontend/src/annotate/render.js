@@ -21,6 +21,22 @@ function rgba(hex, alpha) {
   return `rgba(${parseInt(m[1], 16)},${parseInt(m[2], 16)},${parseInt(m[3], 16)},${alpha})`;
 }
 
+/** Diagonal red cross-hatching, the fill of a rejected component (struck through). */
+function hatch(ctx) {
+  const c = document.createElement("canvas");
+  c.width = c.height = 8;
+  const g = c.getContext("2d");
+  g.strokeStyle = "rgba(229,57,53,0.75)";
+  g.lineWidth = 1;
+  g.beginPath();
+  g.moveTo(0, 8);
+  g.lineTo(8, 0);
+  g.moveTo(0, 0);
+  g.lineTo(8, 8);
+  g.stroke();
+  return ctx.createPattern(c, "repeat");
+}
+
 function makeCanvas(parent, cls) {
   const c = document.createElement("canvas");
   c.className = cls;
@@ -39,7 +55,7 @@ export class OverlayRenderer {
    * @param {() => object} o.scene what the top layer shows: {selectedKey, hiddenKey, preview, drawing, cursor, handles}
    * @param {object} o.stats object updated after each redraw (the test build's window.__annotatorStats)
    */
-  constructor({ viewer, store, width, height, classes, scene, stats }) {
+  constructor({ viewer, store, width, height, classes, scene, stats, review = false }) {
     this.viewer = viewer;
     this.store = store;
     this.width = width;
@@ -55,6 +71,14 @@ export class OverlayRenderer {
     this.tctx = this.top.getContext("2d");
     this.cache = document.createElement("canvas");
     this.cctx = this.cache.getContext("2d");
+    // review sets: proposed and kept components light, rejected ones red, dashed and hatched, added ones in
+    // their class's colour; the style key of a polygon is its status there, its class elsewhere
+    this.review = review;
+    this.statusStyle = {
+      proposed: { stroke: "rgba(255,255,255,0.9)", fill: "rgba(255,255,255,0.14)", dash: [] },
+      kept: { stroke: "#b9f6ca", fill: "rgba(185,246,202,0.16)", dash: [] },
+      rejected: { stroke: "#e53935", fill: hatch(this.cctx), dash: [4, 3], cross: true },
+    };
     this.cached = null; // {s, ox, oy, rx, ry, rw, rh, at}: the transform and region the cache was drawn for
     this.dirtyBase = this.dirtyTop = true;
     this.animating = false;
@@ -172,10 +196,12 @@ export class OverlayRenderer {
     let style = null, cls = null;
     for (const rec of found) {
       if (rec.key === hidden) continue;
-      if (rec.state.cls !== cls) {
-        cls = rec.state.cls;
-        style = this.style.get(cls) || this.fallback;
+      const sk = this.review ? rec.state.status || "added" : "";
+      if (rec.state.cls + sk !== cls) {
+        cls = rec.state.cls + sk;
+        style = this.styleOf(rec.state);
         ctx.strokeStyle = style.stroke;
+        ctx.setLineDash(style.dash || []);
       }
       const b = rec.bbox;
       if ((b[2] - b[0]) * s < TINY && (b[3] - b[1]) * s < TINY) {
@@ -190,10 +216,26 @@ export class OverlayRenderer {
       ctx.fillStyle = style.fill;
       ctx.fill();
       ctx.stroke();
+      if (style.cross) { // struck through: the diagonals of its box
+        const x0 = ox + b[0] * s, y0 = oy + b[1] * s, x1 = ox + b[2] * s, y1 = oy + b[3] * s;
+        ctx.beginPath();
+        ctx.moveTo(x0, y0);
+        ctx.lineTo(x1, y1);
+        ctx.moveTo(x0, y1);
+        ctx.lineTo(x1, y0);
+        ctx.stroke();
+      }
     }
+    ctx.setLineDash([]);
     if (this.stats.flush) ctx.getImageData(0, 0, 1, 1); // benchmark: wait for rasterisation
     this.cached = { s, ox, oy, rx, ry, rw, rh };
     this._record(performance.now() - t0, found.length);
+  }
+
+  /** The stroke, fill and dash of a polygon state. */
+  styleOf(state) {
+    if (this.review && this.statusStyle[state.status]) return this.statusStyle[state.status];
+    return this.style.get(state.cls) || this.fallback;
   }
 
   _record(ms, drawn) {
@@ -228,7 +270,7 @@ export class OverlayRenderer {
     const rec = sc.selectedKey ? this.store.get(sc.selectedKey) : null;
     if (rec && rec.state) {
       const pts = sc.preview && sc.preview.key === rec.key ? sc.preview.points : rec.state.points;
-      const st = this.style.get(rec.state.cls) || this.fallback;
+      const st = this.styleOf(rec.state);
       ctx.beginPath();
       traceScreen(ctx, pts, s, ox, oy, 0);
       ctx.fillStyle = st.fill;

@@ -19,14 +19,20 @@ export function newClientKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function makeState(cls, points) {
-  return Object.freeze({ cls, points: Object.freeze(points.map((p) => [Number(p[0]), Number(p[1])])) });
+/** A polygon as the user sees it; `status` is its review status in a review set ("" elsewhere). */
+export function makeState(cls, points, status = "") {
+  return Object.freeze({ cls, points: Object.freeze(points.map((p) => [Number(p[0]), Number(p[1])])), status: status || "" });
+}
+
+/** The same state with another review status (the points are shared, not copied). */
+export function withStatus(state, status) {
+  return Object.freeze({ cls: state.cls, points: state.points, status });
 }
 
 export function sameState(a, b) {
   if (a === b) return true;
   if (!a || !b) return false;
-  return a.cls === b.cls && samePoints(a.points, b.points);
+  return a.cls === b.cls && (a.status || "") === (b.status || "") && samePoints(a.points, b.points);
 }
 
 export class PolygonStore {
@@ -125,8 +131,8 @@ export class PolygonStore {
     if (item) {
       rec.id = item.id;
       rec.version = item.version ?? null;
-      rec.saved = makeState(item.cls, item.points);
-      rec.meta = { created_by: item.created_by, area_px: item.area_px, area_um2: item.area_um2, notes: item.notes };
+      rec.saved = makeState(item.cls, item.points, item.status);
+      rec.meta = { created_by: item.created_by, area_px: item.area_px, area_um2: item.area_um2, notes: item.notes, score: item.score ?? null };
       this.byId.set(item.id, rec);
     } else {
       rec.id = null;

@@ -114,6 +114,7 @@ export class Syncer {
       } else {
         const fields = { version: rec.version };
         if (sent.cls !== rec.saved.cls) fields.cls = sent.cls;
+        if ((sent.status || "") !== (rec.saved.status || "")) fields.status = sent.status;
         if (!sameState({ cls: "", points: sent.points }, { cls: "", points: rec.saved.points })) {
           fields.points = sent.points;
         }

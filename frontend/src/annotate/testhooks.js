@@ -14,7 +14,9 @@ export function editorHooks(ed) {
     polygons: () => ed.store.ordered().map((r) => ({
       id: publicId(r), cls: r.state.cls, points: r.state.points.map((p) => [p[0], p[1]]),
       saved: !ed.store.isDirty(r), version: r.version, created_by: r.meta.created_by ?? ed.user, area_px: r.area,
+      status: r.state.status, score: r.meta.score ?? null, bbox: r.bbox && [...r.bbox],
     })),
+    review: () => (ed.review ? ed.review.summary() : null),
     selectedId: () => {
       const rec = ed.selectedKey ? ed.store.get(ed.selectedKey) : null;
       return rec ? publicId(rec) : null;

@@ -28,6 +28,14 @@ const SHORTCUTS = [
   ["F", "zoom to the selected polygon"], ["0", "whole scan"], ["Ctrl+Z", "undo"], ["Ctrl+Shift+Z / Ctrl+Y", "redo"],
 ];
 
+const REVIEW_SHORTCUTS = [
+  ["N / Tab", "next component (zoomed to it)"], ["P / Shift+Tab", "previous component"],
+  ["X, or click the selected one", "reject / restore the component"], ["D", "draw tool: add missed damage"],
+  ["V", "select tool"], ["1–5", "class of the next polygon"], ["Enter, double-click", "close the polygon"],
+  ["Esc", "cancel drawing / deselect"], ["Delete", "delete the selected polygon"], ["F", "zoom to the selected one"],
+  ["wheel / drag", "zoom / pan"], ["Ctrl+Z", "undo"], ["Ctrl+Shift+Z / Ctrl+Y", "redo"],
+];
+
 export class Sidebar {
   constructor(editor, root) {
     this.ed = editor;
@@ -42,7 +50,7 @@ export class Sidebar {
     this.status = h("span", { class: "annot-status", "data-testid": "save-status", "data-state": "loading", role: "status", "aria-live": "polite", text: "Loading…" });
     this.title = h("h2", { class: "annot-title", text: `Scan ${editor.scanId}` });
     this.tools = {
-      draw: btn({ "data-testid": "tool-draw", title: "Draw polygons (N)", onclick: () => editor.setTool("draw") }, "Draw ", h("kbd", { text: "N" })),
+      draw: btn({ "data-testid": "tool-draw", title: `Draw polygons (${editor.review ? "D" : "N"})`, onclick: () => editor.setTool("draw") }, "Draw ", h("kbd", { text: editor.review ? "D" : "N" })),
       select: btn({ "data-testid": "tool-select", title: "Select and edit (V)", onclick: () => editor.setTool("select") }, "Select ", h("kbd", { text: "V" })),
     };
     this.undoBtn = btn({ "data-testid": "undo", title: "Undo (Ctrl+Z)", onclick: () => editor.undo() }, "Undo");
@@ -68,13 +76,14 @@ export class Sidebar {
       h("option", { value: "", text: "All classes" }), ...editor.classes.map((c) => h("option", { value: c.key, text: c.label })));
     const scroller = h("div", { class: "annot-list-scroll", "data-testid": "polygon-list", role: "listbox", "aria-label": "Polygons" });
     this.help = h("details", { class: "annot-help" }, h("summary", { text: "Keyboard shortcuts" }),
-      h("dl", {}, ...SHORTCUTS.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])));
+      h("dl", {}, ...(editor.review ? REVIEW_SHORTCUTS : SHORTCUTS).flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])));
 
     const side = h("aside", { class: "annot-side", "aria-label": "Annotation tools" },
       h("div", { class: "annot-head" }, this.title, this.status),
       h("div", { class: "annot-row2", role: "toolbar", "aria-label": "Tools" }, this.tools.draw, this.tools.select),
       h("div", { class: "annot-row2", role: "toolbar", "aria-label": "Edit" }, this.undoBtn, this.redoBtn, this.deleteBtn),
       h("div", { class: "annot-classes", role: "group", "aria-label": "Class" }, ...classes),
+      editor.review ? editor.review.panel(h, btn) : null,
       h("div", { class: "annot-summary" }, this.total, " polygons"),
       this.selInfo, this.doneBtn,
       h("div", { class: "annot-list" }, this.filterSel, scroller),
@@ -97,11 +106,14 @@ export class Sidebar {
   _fillRow(row, rec) {
     const c = this.ed.classOf(rec.state.cls);
     const id = rec.id !== null ? `#${rec.id}` : "new";
-    const text = `${id}  ${c.label}  ${Math.round(rec.area)} px²`;
+    const status = this.ed.review ? rec.state.status || "added" : "";
+    const score = status && rec.meta.score != null ? ` ${rec.meta.score.toFixed(2)}` : "";
+    const text = `${id}  ${c.label}  ${Math.round(rec.area)} px² ${status}${score}`;
     if (row._text === text) return;
     row._text = text;
+    row.dataset.status = status;
     row.replaceChildren(h("span", { class: "annot-swatch", style: `background:${c.colour}` }),
-      h("span", { class: "annot-id", text: id }), h("span", { class: "annot-label", text: c.label }),
+      h("span", { class: "annot-id", text: id }), h("span", { class: "annot-label", text: status ? `${c.label} · ${status}${score}` : c.label }),
       h("span", { class: "annot-area", text: `${Math.round(rec.area)} px²` }));
     row.title = rec.meta.created_by ? `by ${rec.meta.created_by}` : "";
   }
@@ -162,6 +174,7 @@ export class Sidebar {
     this.list.setItems(items, sel);
     if (sel && sel !== this.lastRevealed) this.list.reveal(items.indexOf(sel));
     this.lastRevealed = sel;
+    if (ed.review) ed.review.refresh();
   }
 
   _fillSelected(rec) {
@@ -174,6 +187,7 @@ export class Sidebar {
     this.selInfo.replaceChildren(
       h("div", {}, h("span", { class: "annot-swatch", style: `background:${c.colour}` }), ` ${rec.id !== null ? `#${rec.id}` : "New"} ${c.label}`),
       h("div", { class: "muted", text: `${rec.state.points.length} vertices · ${Math.round(rec.area)} px²${um2}${rec.meta.created_by ? ` · by ${rec.meta.created_by}` : ""}` }),
+      rec.meta.notes && this.ed.review ? h("div", { class: "muted", "data-testid": "selected-notes", text: rec.meta.notes }) : null,
     );
   }
 }
