@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -122,11 +123,13 @@ class ScanDetailApi(APIView):
 
 
 class ScanPolygonsApi(APIView):
+    @extend_schema(responses=PolygonSerializer(many=True))
     def get(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
         polygons = list_window(request, scan.polygons.select_related("created_by"))
         return Response(PolygonSerializer(polygons, many=True).data)
 
+    @extend_schema(request=PolygonInputSerializer, responses={200: PolygonSerializer, 201: PolygonSerializer})
     def post(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
         data = validated(PolygonInputSerializer, request.data)
@@ -145,9 +148,11 @@ class PolygonDetailApi(APIView):
         editable_scan(request, polygon.scan_id)
         return polygon
 
+    @extend_schema(responses=PolygonSerializer)
     def get(self, request, polygon_id: int):
         return Response(PolygonSerializer(self._polygon(request, polygon_id)).data)
 
+    @extend_schema(request=PolygonPatchSerializer, responses={200: PolygonSerializer, 409: None})
     def patch(self, request, polygon_id: int):
         polygon = self._polygon(request, polygon_id)
         data = validated(PolygonPatchSerializer, request.data)
@@ -161,6 +166,7 @@ class PolygonDetailApi(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(PolygonSerializer(polygon).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, polygon_id: int):
         services.polygon_delete(polygon=self._polygon(request, polygon_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -133,8 +133,9 @@ def random_artefacts(*, count: int, width: int, height: int, seed: int) -> list[
     return out
 
 
-def polygon_rows(artefacts: list[Artefact]) -> list[dict]:
-    """The artefacts as the polygon list endpoint returns them (``PolygonSerializer`` fields)."""
+def polygon_rows(artefacts: list[Artefact], *, review: bool = False) -> list[dict]:
+    """The artefacts as the polygon list endpoint returns them (``PolygonSerializer`` fields); ``review``: as a
+    review set's (score, status proposed, every fifth rejected: the review's dashed and hatched style)."""
     rows = []
     for i, a in enumerate(artefacts, start=1):
         (x0, y0, x1, y1), (cx, cy) = a.bbox, a.centroid
@@ -142,13 +143,16 @@ def polygon_rows(artefacts: list[Artefact]) -> list[dict]:
                      "area_px": a.area_px, "area_um2": a.area_um2, "bbox_xmin": x0, "bbox_ymin": y0,
                      "bbox_xmax": x1, "bbox_ymax": y1, "centroid_x": cx, "centroid_y": cy,
                      "patch_col": int(cx // 256), "patch_row": int(cy // 256), "notes": "; ".join(a.notes),
-                     "source": "imported", "version": 1, "updated_at": "2026-01-01T00:00:00Z"})
+                     "source": "imported", "version": 1, "updated_at": "2026-01-01T00:00:00Z",
+                     "score": round(0.5 + (i % 50) / 100, 2) if review else None,
+                     "status": ("rejected" if i % 5 == 0 else "proposed") if review else ""})
     return rows
 
 
 # ---------------------------------------------------------------- mock server
 
-def page_html(*, scan_id: int, name: str, width: int, height: int, user: str = "annotator") -> str:
+def page_html(*, scan_id: int, name: str, width: int, height: int, user: str = "annotator",
+              review: bool = False) -> str:
     """The scan annotation page as ``scan_annotate.html`` (inside ``base.html``) renders it."""
     classes = json.dumps([{"key": c, "label": c.capitalize(), "colour": CLASS_COLOURS[c]} for c in CLASSES])
     e = html.escape
@@ -170,7 +174,7 @@ def page_html(*, scan_id: int, name: str, width: int, height: int, user: str = "
 <div id="annotator" data-scan-id="{scan_id}" data-width="{width}" data-height="{height}"
      data-dzi-url="" data-api="/api/annotation/" data-user="{e(user)}"
      data-readonly="false" data-classes='{e(classes, quote=False)}'
-     data-scan-name="benchmark / {e(name)}"></div>
+     data-scan-name="benchmark / {e(name)}" data-kind="{'review' if review else 'annotation'}"></div>
   </main>
   <script src="/static/app.js"></script>
   <script src="/static/annotate.js"></script>
@@ -181,11 +185,11 @@ def page_html(*, scan_id: int, name: str, width: int, height: int, user: str = "
 class MockServer:
     """Static files from ``frontend/dist-test``, the annotation page and a read-only annotation API."""
 
-    def __init__(self, scans: dict[int, list[dict]], *, width: int, height: int):
+    def __init__(self, scans: dict[int, list[dict]], *, width: int, height: int, review: bool = False):
         self.pages, self.details, self.lists = {}, {}, {}
         for sid, rows in scans.items():
             name = f"{len(rows)} polygons"
-            self.pages[sid] = page_html(scan_id=sid, name=name, width=width, height=height).encode()
+            self.pages[sid] = page_html(scan_id=sid, name=name, width=width, height=height, review=review).encode()
             by_class = {c: sum(r["cls"] == c for r in rows) for c in CLASSES}
             self.details[sid] = json.dumps({
                 "id": sid, "dataset": "benchmark", "name": name, "width": width, "height": height,
@@ -457,6 +461,8 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=3, help="timed page loads per page")
     parser.add_argument("--viewport", default="1600x1000", help="browser window, WxH CSS px")
     parser.add_argument("--timeout", type=float, default=300, help="watchdog: exit 3 after this many seconds")
+    parser.add_argument("--review", action="store_true",
+                        help="the editor in review mode (a review set: statuses, every fifth polygon rejected)")
     args = parser.parse_args()
     vw, vh = (int(v) for v in args.viewport.lower().split("x"))
     if not (DIST / "annotate.js").is_file():
@@ -469,12 +475,13 @@ def main() -> None:
 
     start = time.perf_counter()
     artefacts = random_artefacts(count=args.polygons, width=WIDTH, height=HEIGHT, seed=args.seed)
-    rows = polygon_rows(artefacts)
+    rows = polygon_rows(artefacts, review=args.review)
     counts = ", ".join(f"{sum(a.cls == c for a in artefacts)} {c}" for c in CLASSES)
     print(f"{len(rows)} polygons ({counts}; {sum(len(r['points']) for r in rows)} vertices) on {WIDTH} x "
-          f"{HEIGHT}, seed {args.seed}; Chromium window {vw}x{vh}", flush=True)
+          f"{HEIGHT}, seed {args.seed}; Chromium window {vw}x{vh}{'; review mode' if args.review else ''}",
+          flush=True)
     errors: list[str] = []
-    with MockServer({FULL_ID: rows, EMPTY_ID: []}, width=WIDTH, height=HEIGHT) as server, \
+    with MockServer({FULL_ID: rows, EMPTY_ID: []}, width=WIDTH, height=HEIGHT, review=args.review) as server, \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                      args=BROWSER_ARGS)

@@ -121,3 +121,14 @@ def test_a_run_lists_the_components_the_do_no_harm_review_dropped(users, monkeyp
                                                               ("rejected", {"reason": "wrong sign"})]
     rejected = record.review_scan.polygons.get(status="rejected")
     assert "do-no-harm review: wrong sign" in rejected.notes
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_shows_the_review_fields(client, users):
+    client.force_login(users["researcher"])
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    parts = schema["components"]["schemas"]
+    assert {"score", "status"} <= set(parts["Polygon"]["properties"])
+    assert "status" in parts["PatchedPolygonPatch"]["properties"]
+    assert "patch" in schema["paths"]["/api/annotation/polygons/{polygon_id}/"]
+    assert "/api/restoration/restorations/{restoration_id}/repair/" in schema["paths"]

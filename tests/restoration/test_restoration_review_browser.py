@@ -37,7 +37,7 @@ def test_review_reject_one_add_one_repair_and_download(page, live_server, users,
     path.write_bytes(tiff_bytes(image))
     browser_login(page, live_server, "annotator", "annotator")
     # when: the restorer uploads it and waits for the detection
-    page.goto(f"{live_server.url}/restore/")
+    page.goto(f"{live_server.url}/restoration/")
     page.select_option("#method", "dust-scratches")
     page.set_input_files("#image", str(path))
     page.click("[data-testid=restore-form] button[type=submit]")

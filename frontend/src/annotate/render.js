@@ -196,9 +196,10 @@ export class OverlayRenderer {
     let style = null, cls = null;
     for (const rec of found) {
       if (rec.key === hidden) continue;
-      const sk = this.review ? rec.state.status || "added" : "";
-      if (rec.state.cls + sk !== cls) {
-        cls = rec.state.cls + sk;
+      // the style key: the class, and in a review set the class and status (status styles cover the class)
+      const sk = this.review ? `${rec.state.cls}\n${rec.state.status}` : rec.state.cls;
+      if (sk !== cls) {
+        cls = sk;
         style = this.styleOf(rec.state);
         ctx.strokeStyle = style.stroke;
         ctx.setLineDash(style.dash || []);

@@ -184,10 +184,11 @@ export class Sidebar {
     }
     const c = this.ed.classOf(rec.state.cls);
     const um2 = rec.meta.area_um2 != null && !this.ed.store.isDirty(rec) ? ` · ${Math.round(rec.meta.area_um2)} µm²` : "";
+    const notes = rec.meta.notes && this.ed.review ? [h("div", { class: "muted", "data-testid": "selected-notes", text: rec.meta.notes })] : [];
     this.selInfo.replaceChildren(
       h("div", {}, h("span", { class: "annot-swatch", style: `background:${c.colour}` }), ` ${rec.id !== null ? `#${rec.id}` : "New"} ${c.label}`),
       h("div", { class: "muted", text: `${rec.state.points.length} vertices · ${Math.round(rec.area)} px²${um2}${rec.meta.created_by ? ` · by ${rec.meta.created_by}` : ""}` }),
-      rec.meta.notes && this.ed.review ? h("div", { class: "muted", "data-testid": "selected-notes", text: rec.meta.notes }) : null,
+      ...notes,
     );
   }
 }

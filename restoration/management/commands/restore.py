@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from imaging.io import ImageError, read_image, write_image
-from restoration.core.components import components_document, mask_to_components
+from restoration.core.components import components_document, dropped_components, mask_to_components
 from restoration.core.methods import DEFAULT_METHOD, MethodError, MethodUnavailable, restore_image
 
 
@@ -55,6 +55,9 @@ class Command(BaseCommand):
             if review_out:
                 scale = result.info.get("px_per_mm") or opts.get("px_per_mm") or max(image.shape[:2]) / 35.0
                 comps = mask_to_components(result.mask, probability=result.probability, px_per_mm=scale)
+                if result.dropped is not None:  # the do-no-harm review's, rejected with the reason
+                    comps += dropped_components(result.dropped[0], result.mask, result.dropped[1],
+                                                probability=result.probability, px_per_mm=scale)
                 doc = components_document(comps, width=image.shape[1], height=image.shape[0], px_per_mm=scale)
                 review_out.write_text(json.dumps(doc))
         except (ImageError, MethodError, MethodUnavailable, ValueError, OSError) as exc:
