@@ -90,7 +90,8 @@ def review(request, restoration_id: int):
     before = (record.viewer or {}).get("before")
     classes = [{"key": c, "label": c.capitalize(), "colour": CLASS_COLOURS[c]} for c in CLASSES]
     config = {"repair": reverse("restoration-api-repair", args=[record.pk]),
-              "page": reverse("restoration:detail", args=[record.pk]), "jobs": reverse("jobs:list")}
+              "page": reverse("restoration:detail", args=[record.pk]), "jobs": reverse("jobs:list"),
+              "jobApi": reverse("jobs:api-list")}
     return render(request, "annotation/scan_annotate.html", {
         "scan": record.review_scan, "classes_json": json.dumps(classes), "readonly": False,
         "dzi_url": reverse("restoration:viewer", args=[record.pk, _viewer_relative(record, before)]) if before else "",

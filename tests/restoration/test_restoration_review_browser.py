@@ -82,6 +82,7 @@ def test_review_reject_one_add_one_repair_and_download(page, live_server, users,
     page.wait_for_selector("[data-testid=review-result] a.review-page-link", timeout=30_000)
     job = wait_for_job(int(page.get_attribute("[data-testid=review-result]", "data-job")), timeout=180)
     assert job.state == "succeeded", job.error
+    page.wait_for_selector("[data-testid=review-result][data-state=succeeded]")  # the editor followed the job
     page.click("[data-testid=review-result] a.review-page-link")
     page.wait_for_selector("[data-testid=repair-info]")
     page.wait_for_function("window.__compare && window.__compare.world.getItemCount() === 2")

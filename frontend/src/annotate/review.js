@@ -5,6 +5,7 @@
 // damage (D), moves a sensitivity threshold that shows live what would be repaired and applies it,
 // and repairs: POST the restoration's repair/ (the review scan's polygons as reviewed here).
 import { csrfToken } from "../lib/csrf.js";
+import { watchJob } from "../lib/jobs.js";
 import { errorText } from "./api.js";
 
 /** What a polygon's review status means for the repair: rejected ones are left as they are. */
@@ -106,6 +107,22 @@ export class Review {
     this.ed.notice(`${n} component${n === 1 ? "" : "s"} under ${this.threshold.toFixed(2)} rejected.`);
   }
 
+  /** A live progress bar of the repair job; when it has succeeded, says so beside the page's link. */
+  _progress(job) {
+    const el = document.createElement("div");
+    el.className = "job-progress";
+    el.dataset.jobUrl = `${this.cfg.jobApi}${job.id}/`;
+    el.dataset.state = job.state;
+    el.innerHTML = '<div class="bar"><div class="fill"></div></div><span class="label"><span class="state"></span> · ' +
+      '<span class="pct"></span>% · <span class="msg"></span></span><p class="job-error" hidden></p>';
+    el.addEventListener("job:done", (ev) => {
+      this.els.result.dataset.state = ev.detail.state;
+      if (ev.detail.state === "succeeded") this.ed.notice("Repaired: the restoration's page shows the result.");
+    });
+    watchJob(el);
+    return el;
+  }
+
   /** Saves every change, then queues the repair; links to its job and the restoration's page. */
   async repair() {
     if (!this.cfg.repair || this.busy) return;
@@ -128,6 +145,7 @@ export class Review {
         ...(job ? [Object.assign(document.createElement("a"), { href: job, textContent: `job ${body.id}` }), " · "] : []),
         Object.assign(document.createElement("a"), { href: this.cfg.page, textContent: "the restoration (before / after)", className: "review-page-link" }));
       e.result.dataset.job = String(body.id);
+      if (this.cfg.jobApi) e.result.append(this._progress(body));
     } catch (err) {
       e.result.textContent = `Repair refused: ${err.message}`;
     } finally {
