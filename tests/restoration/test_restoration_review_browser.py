@@ -83,6 +83,8 @@ def test_review_reject_one_add_one_repair_and_download(page, live_server, users,
     job = wait_for_job(int(page.get_attribute("[data-testid=review-result]", "data-job")), timeout=180)
     assert job.state == "succeeded", job.error
     page.wait_for_selector("[data-testid=review-result][data-state=succeeded]")  # the editor followed the job
+    page.wait_for_function("ids => window.__annotator.polygons().every((p) => !ids.includes(p.id))",
+                           arg=list(polygons))  # and shows the polygons the repair stored again
     page.click("[data-testid=review-result] a.review-page-link")
     page.wait_for_selector("[data-testid=repair-info]")
     page.wait_for_function("window.__compare && window.__compare.world.getItemCount() === 2")

@@ -28,6 +28,12 @@ export class History {
     return entry;
   }
 
+  /** Forgets every entry (the polygons were replaced from the server). */
+  clear() {
+    this.done.length = 0;
+    this.undone.length = 0;
+  }
+
   get canUndo() {
     return this.done.length > 0;
   }

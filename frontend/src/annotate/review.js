@@ -117,7 +117,14 @@ export class Review {
       '<span class="pct"></span>% · <span class="msg"></span></span><p class="job-error" hidden></p>';
     el.addEventListener("job:done", (ev) => {
       this.els.result.dataset.state = ev.detail.state;
-      if (ev.detail.state === "succeeded") this.ed.notice("Repaired: the restoration's page shows the result.");
+      if (ev.detail.state !== "succeeded") return;
+      this.ed.notice("Repaired: the restoration's page shows the result.");
+      // the repair stored the review scan's polygons again (new ids): show those, so that edits go on
+      this.ed.api.listPolygons().then((items) => {
+        this.ed.select(null);
+        this.ed.history.clear();
+        this.ed.store.load(items);
+      }).catch(() => this.ed.notice("Reload the page before reviewing further.", "warn"));
     });
     watchJob(el);
     return el;
