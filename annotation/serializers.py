@@ -99,7 +99,7 @@ class PolygonPatchSerializer(StrictSerializer):
     points = points_field(required=False)
     version = serializers.IntegerField(min_value=1, required=False)
     status = serializers.ChoiceField(choices=Polygon.Status.values, required=False, help_text=(
-        "Review datasets only: proposed, kept, rejected (not repaired) or added."))
+        "Review sets only: proposed, kept, rejected (not repaired) or added."))
 
 
 class BankEntrySerializer(serializers.ModelSerializer):

@@ -260,7 +260,7 @@ def review_polygons_replace(*, scan: Scan, components: Iterable[dict], user=None
 
 def polygon_update(*, polygon: Polygon, version: int | None, cls: str | None = None, points=None,
                    status: str | None = None, user=None) -> Polygon:
-    """Change the class, the points and/or (review datasets only) the review status; ``version`` must match."""
+    """Change the class, the points and/or (review sets only) the review status; ``version`` must match."""
     with transaction.atomic():
         current = Polygon.objects.select_for_update().select_related("scan__dataset").get(pk=polygon.pk)
         if version is not None and version != current.version:
@@ -271,7 +271,7 @@ def polygon_update(*, polygon: Polygon, version: int | None, cls: str | None = N
             current.cls = _check_class(cls)
         if status is not None:
             if current.scan.dataset.kind != AnnotationSet.Kind.REVIEW:
-                raise PolygonError("Only the polygons of a review dataset have a review status.")
+                raise PolygonError("Only the polygons of a review set have a review status.")
             if status not in Polygon.Status.values:
                 raise PolygonError(f"status must be one of {', '.join(Polygon.Status.values)}, got {status!r}")
             current.status = status

@@ -70,7 +70,7 @@ def _owner(field: str) -> Callable:
 
 def _scan_open(user, scan) -> bool:
     """Researchers every scan; an annotator the scans assigned to them; a restorer the review scans of their
-    restorations (a review dataset's scans they created)."""
+    restorations (the scans of a review set they created)."""
     if is_researcher(user):
         return True
     if not _signed_in(user, scan):

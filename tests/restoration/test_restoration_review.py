@@ -64,7 +64,7 @@ def test_a_run_makes_its_review_scan_and_the_restorer_reviews_it_through_the_pol
 
 
 @pytest.mark.django_db
-def test_a_status_is_refused_outside_review_datasets(client, users):
+def test_a_status_is_refused_outside_review_sets(client, users):
     from annotation import services as annotation_services
 
     scan = annotation_services.scan_upload(dataset_name="plain", name="blank", width=100, height=80,

@@ -80,7 +80,7 @@ TABLE: dict[str, tuple] = {
       "restoration:networks": ("GET", 302, 302, 200, 200, 200, 200),
       "restoration:detail": ("GET", 302, 302, 404, 404, 200, 200),
       "restoration:download": ("GET", 302, 302, 404, 404, 200, 200),
-    # the review editor of a restoration: the world's has not finished, so its owner is sent back to its page
+    # the review editor of a restoration: the world's has not finished, so its creator is sent back to its page
       "restoration:review": ("GET", 302, 302, 404, 404, 302, 302),
       "restoration:viewer": ("GET", 302, 302, 404, 404, 404, 404),
       "restoration-api-methods": ("GET", 401, 401, 200, 200, 200, 200),
