@@ -182,14 +182,15 @@ class RollListApi(APIView):
                                                help_text="The frame's long edge in mm (instead of the format's).")
         options = serializers.CharField(required=False, default="{}", help_text="A JSON object of method options.")
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="restoration_rolls_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         from .selectors import roll_list_for
 
         records = list_window(request, roll_list_for(user=request.user), default_limit=100)
         return Response([roll_body(r, scans=False) for r in records])
 
-    @extend_schema(request={"multipart/form-data": RollInputSerializer}, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="restoration_rolls_create", request={"multipart/form-data": RollInputSerializer},
+                   responses={202: OpenApiTypes.OBJECT})
     def post(self, request):
         data = validated(self.RollInputSerializer, request.data)
         try:
@@ -231,7 +232,7 @@ def _upload_path(upload):
 class RollDetailApi(APIView):
     permission_classes = (Allowed("restoration.create"),)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="restoration_roll_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, roll_id: int):
         from .selectors import roll_list_for
 
@@ -243,7 +244,7 @@ class RollDownloadApi(APIView):
 
     permission_classes = (Allowed("restoration.create"),)
 
-    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(operation_id="restoration_roll_download", responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request, roll_id: int):
         from django.http import StreamingHttpResponse
 
