@@ -129,7 +129,7 @@ def networks(request):
     reviewed = len(reviewed_review_scans())
     return render(request, "restoration/networks.html", {
         "networks": Network.objects.select_related("job"), "shipped": shipped,
-        "default_detector": str(default_segmentation_weights()), "reviewed_scans": reviewed,
+        "default_detector": _detector_label(default_segmentation_weights()), "reviewed_scans": reviewed,
         "can_train": can(request.user, "restoration.train"), "can_promote": can(request.user, "restoration.promote"),
         "promoted": Network.objects.filter(is_default=True).exists(),
     })
@@ -207,6 +207,15 @@ def roll_download(request, roll_id: int):
     response = StreamingHttpResponse(stream_zip(files), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="roll-{record.pk}.zip"'
     return response
+
+
+def _detector_label(path: Path) -> str:
+    """The default detector as a page names it: the promoted network's name, else the shipped file's (no server
+    path)."""
+    from .models import Network
+
+    promoted = Network.objects.filter(is_default=True, weights_path=str(path)).first()
+    return promoted.name if promoted else path.name
 
 
 @permission_required("restoration.promote")
