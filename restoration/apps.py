@@ -10,5 +10,5 @@ class RestorationConfig(AppConfig):
 
         from .selectors import default_detector_path
 
-        # The detecting methods use the detector promoted on the models page, when there is one.
+        # The detecting methods use the detector promoted on the networks page, when there is one.
         default_detector_resolver_set(default_detector_path)

@@ -21,7 +21,7 @@ else ``restoration/weights/``): ``segmentation-default.pt`` and
 ``restoration-default.pt``; LaMa from ``lama_path`` or ``$LAMA_TORCHSCRIPT``.
 Without a ``weights_dir`` argument the detector is the *promoted* one when a resolver
 says so (:func:`default_detector_resolver_set`: the restoration app installs one that
-reads the detector promoted on the models page), else the folder's file. The shipped
+reads the detector promoted on the networks page), else the folder's file. The shipped
 files are never written.
 A missing file makes a method unavailable with a reason; nothing crashes.
 """

@@ -112,7 +112,7 @@ def test_finetuning_from_reviewed_scans_runs_end_to_end_and_the_promoted_detecto
     assert result.info["method"] == registry.DEFAULT_METHOD
     assert result.info["segmentation_weights"] == record.weights_path
     assert result.info["segmentation_sha256"] == file_sha256(record.weights_path) != shipped_hash
-    # the models page shows it as the default with its held-out scores; the shipped file is untouched
+    # the networks page shows it as the default with its held-out scores; the shipped file is untouched
     page = client.get("/restoration/networks/").content.decode()
     assert "(default)" in page and record.weights_path in page and "held out (1 scans)" in page
     assert file_sha256(shipped) == shipped_hash

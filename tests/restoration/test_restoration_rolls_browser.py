@@ -26,7 +26,7 @@ def test_upload_two_scans_as_a_roll_follow_them_and_download_the_zip(page, live_
         paths.append(str(path))
     browser_login(page, live_server, "annotator", "annotator")
     # when they are chosen at once on the rolls page, with the roll's defaults
-    page.goto(f"{live_server.url}/restore/")
+    page.goto(f"{live_server.url}/restoration/")
     page.click("[data-testid=rolls-link]")
     page.set_input_files("#roll-images", paths)
     page.fill("#roll-name", "box 3")
