@@ -12,4 +12,10 @@ urlpatterns = [
          name="restoration-api-review"),
     path("restorations/<int:restoration_id>/repair/", apis.RestorationRepairApi.as_view(),
          name="restoration-api-repair"),
+    path("rolls/", apis.RollListApi.as_view(), name="restoration-api-rolls"),
+    path("rolls/<int:roll_id>/", apis.RollDetailApi.as_view(), name="restoration-api-roll"),
+    path("rolls/<int:roll_id>/download/", apis.RollDownloadApi.as_view(), name="restoration-api-roll-download"),
+    path("detectors/finetune/", apis.DetectorFinetuneApi.as_view(), name="restoration-api-finetune"),
+    path("networks/<int:network_id>/promote/", apis.NetworkPromoteApi.as_view(),
+         name="restoration-api-network-promote"),
 ]

@@ -10,6 +10,26 @@ def restoration_upload_to(instance: Restoration, filename: str) -> str:
     return f"private/restorations/{instance.created_by_id or 'anon'}/{filename}"
 
 
+class Roll(models.Model):
+    """A batch of scans uploaded together (a roll of film): one restoration per scan, defaults chosen once."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="rolls")
+    method = models.CharField(max_length=64)
+    polarity = models.CharField(max_length=16, default="auto")
+    film_format = models.CharField(max_length=32, default="35mm")
+    frame_long_mm = models.FloatField(help_text="The frame's long edge: each scan's scale is its long side over it.")
+    options = models.JSONField(default=dict, blank=True, help_text="Method options every scan of the roll gets.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Restoration(models.Model):
     """One scan submitted for restoration with a method; results keep the input's format and bit depth."""
 
@@ -33,6 +53,7 @@ class Restoration(models.Model):
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     review_scan = models.ForeignKey("annotation.Scan", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", help_text="Its components as polygons of a review dataset.")
+    roll = models.ForeignKey(Roll, null=True, blank=True, on_delete=models.CASCADE, related_name="scans")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,10 +76,14 @@ class Network(models.Model):
     card = models.JSONField(default=dict, blank=True)
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    is_default = models.BooleanField(default=False, help_text="The promoted detector: the one the detecting "
+                                                              "methods use instead of the shipped file.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("-created_at",)
+        constraints = [models.UniqueConstraint(fields=("kind",), condition=models.Q(is_default=True),
+                                               name="one_default_network_per_kind")]
 
     def __str__(self) -> str:
         return self.name

@@ -16,7 +16,7 @@ from jobs import services as job_services
 from restoration.core.methods import DEFAULT_METHOD, MethodError, get_method, get_methods
 from webapp import storage
 
-from .models import Network, Restoration
+from .models import Network, Restoration, Roll
 
 #: Extension of the restored file per input format (same format, same bit depth).
 EXTENSIONS = {"TIFF": "tif", "PNG": "png", "JPEG": "jpg"}
@@ -28,7 +28,7 @@ def methods_describe() -> list[dict]:
 
 
 def restoration_create(*, user, image: bytes | str | Path, filename: str, method: str | None = None,
-                       options: dict | None = None, enqueue: bool = True) -> Restoration:
+                       options: dict | None = None, enqueue: bool = True, roll=None) -> Restoration:
     """Check the scan and the method, store the scan and start the restoration job (``gpu`` queue).
 
     Raises ``imaging.io.ImageError`` for unreadable, truncated or oversized
@@ -41,7 +41,7 @@ def restoration_create(*, user, image: bytes | str | Path, filename: str, method
     info = imio.check_image(image, max_pixels=settings.MAX_IMAGE_PIXELS)
     record = Restoration(created_by=user, original_name=Path(filename).name[:300], image_format=info.format,
                          width=info.width, height=info.height, channels=info.channels, bit_depth=info.bit_depth,
-                         method=chosen.name, options=opts)
+                         method=chosen.name, options=opts, roll=roll)
     stored = f"input.{EXTENSIONS[info.format]}"
     if isinstance(image, bytes):
         record.input.save(stored, ContentFile(image), save=False)
@@ -49,11 +49,15 @@ def restoration_create(*, user, image: bytes | str | Path, filename: str, method
         with open(image, "rb") as fh:
             record.input.save(stored, File(fh), save=False)
     record.save()
-    if not enqueue:
-        return record
-    job_services.job_submit(kind="restoration.run", record=record, owner=user,
-                            params={"restoration_id": record.pk})
+    if enqueue:
+        restoration_enqueue(record=record)
     return record
+
+
+def restoration_enqueue(*, record: Restoration):
+    """Start the restoration job of a stored record (``gpu`` queue)."""
+    return job_services.job_submit(kind="restoration.run", record=record, owner=record.created_by,
+                                   params={"restoration_id": record.pk})
 
 
 def viewer_prefix(record: Restoration) -> str:
@@ -388,3 +392,290 @@ def detector_training_run(*, job, progress=None) -> dict:
     record = network_register(name=p["name"], kind="segmentation", weights_path=result.path, user=job.owner,
                                     job=job)
     return {"network_id": record.pk, "weights": str(result.path), "history": history}
+
+
+# ----------------------------------------------------------------------------- rolls
+
+#: The most scans one roll takes.
+ROLL_MAX_SCANS = 500
+
+
+def _roll_items(scans, archive, folder: Path) -> list[tuple[str, bytes | Path]]:
+    """The roll's scans as (name, bytes or path): the files given, then the images of the zip (safely extracted)."""
+    from imaging.archives import ArchiveError, safe_extract_zip
+
+    items = [(Path(name).name, data) for name, data in scans]
+    if archive is not None:
+        root = folder / "zip"
+        try:
+            extracted = safe_extract_zip(archive, root, max_files=ROLL_MAX_SCANS)
+        except ArchiveError as exc:
+            raise exc.named("the zip of scans") from None
+        names = sorted(str(p.relative_to(root.resolve())) for p in extracted)
+        others = [n for n in names if Path(n).suffix.lower() not in imio.IMAGE_SUFFIXES]
+        if others:
+            raise ValueError(f"the zip of scans holds {len(others)} file{'s' if len(others) > 1 else ''} that "
+                             f"{'are' if len(others) > 1 else 'is'} not an image (TIFF, PNG or JPEG): "
+                             f"{', '.join(others[:5])}")
+        items += [(n, root.resolve() / n) for n in names]
+    if not items:
+        raise ValueError("The roll is empty: choose scans (TIFF 8/16-bit, PNG or JPEG) or a zip of them.")
+    if len(items) > ROLL_MAX_SCANS:
+        raise ValueError(f"A roll takes at most {ROLL_MAX_SCANS} scans; {len(items)} were given.")
+    return items
+
+
+def roll_create(*, created_by, scans=(), archive: str | Path | None = None, name: str = "",
+                method: str | None = None, polarity: str = "auto", film_format: str = "35mm",
+                frame_long_mm: float | None = None, options: dict | None = None, enqueue: bool = True) -> Roll:
+    """A roll of scans: one restoration per scan with the roll's method, polarity and frame size, one job each.
+
+    ``scans``: ``(filename, bytes or path)`` pairs; ``archive``: a zip of scans (extracted by
+    ``imaging.archives.safe_extract_zip``; a file in it that is not an image refuses the roll). The frame's
+    long edge (``frame_long_mm``, else the film format's) gives each scan its scale (``px_per_mm``: its long
+    side over it), for the methods that take one. Every scan is checked before anything is stored.
+    Raises ``ValueError`` (``ImageError``, ``MethodError``, ``ArchiveError``) naming the scan at fault.
+    """
+    import tempfile
+
+    from django.db import transaction
+
+    from annotation.core.film import frame_size_mm
+    from restoration.core.pipeline import POLARITIES
+
+    chosen = get_method(method or DEFAULT_METHOD)
+    if not chosen.available():
+        raise MethodError(f"Method {chosen.name!r} is unavailable here: {chosen.reason_unavailable}")
+    if polarity not in POLARITIES:
+        raise ValueError(f"polarity must be one of {', '.join(POLARITIES)}, got {polarity!r}")
+    long_mm = float(frame_long_mm) if frame_long_mm else frame_size_mm(film_format)[0]
+    if not 1.0 <= long_mm <= 1000.0:
+        raise ValueError(f"the frame's long edge must be between 1 and 1000 mm, got {long_mm}")
+    base = dict(options or {})
+    if "polarity" in chosen.defaults:
+        base["polarity"] = polarity
+    chosen.options(base)  # a clear error now
+    with tempfile.TemporaryDirectory(prefix="roll-") as tmp:
+        items = _roll_items(scans, archive, Path(tmp))
+        infos = []
+        for filename, data in items:
+            try:
+                infos.append(imio.check_image(data, max_pixels=settings.MAX_IMAGE_PIXELS))
+            except imio.ImageError as exc:
+                raise imio.ImageError(f"{filename}: {exc}") from None
+        with transaction.atomic():
+            roll = Roll.objects.create(name=(name.strip() or f"Roll of {len(items)} scans")[:200],
+                                       created_by=created_by, method=chosen.name, polarity=polarity,
+                                       film_format=film_format if not frame_long_mm else "custom",
+                                       frame_long_mm=long_mm, options=base)
+            for (filename, data), info in zip(items, infos):
+                opts = dict(base)
+                if "px_per_mm" in chosen.defaults:
+                    opts["px_per_mm"] = round(max(info.width, info.height) / long_mm, 4)
+                record = restoration_create(user=created_by, image=data, filename=filename, method=chosen.name,
+                                            options=opts, enqueue=False, roll=roll)
+                if enqueue:
+                    restoration_enqueue(record=record)
+    return roll
+
+
+def roll_files(*, roll: Roll) -> list[tuple[str, object]]:
+    """What a roll's zip holds: every finished scan's restored file and mask, and ``roll.json`` (statuses)."""
+    import io
+    from functools import partial
+
+    from .selectors import roll_scans
+
+    scans = roll_scans(roll=roll)
+    done = [(r, status) for r, status in scans if r.output]
+    if not done:
+        raise ValueError("No scan of this roll has finished yet: there is nothing to download.")
+    files, used = [], set()
+    for r, _ in done:
+        stem = Path(r.original_name).stem
+        stem = stem if stem not in used else f"{stem}-{r.pk}"
+        used.add(stem)
+        files.append((f"restored/{stem}-restored{Path(r.output.name).suffix}",
+                      partial(storage.open_file, r.output.name)))
+        if r.mask:
+            files.append((f"masks/{stem}-mask.png", partial(storage.open_file, r.mask.name)))
+    doc = {"roll": roll.name, "method": roll.method, "polarity": roll.polarity, "frame_long_mm": roll.frame_long_mm,
+           "scans": [{"id": r.pk, "name": r.original_name, "status": status} for r, status in scans]}
+    files.append(("roll.json", lambda: io.BytesIO(json.dumps(doc, indent=1).encode())))
+    return files
+
+
+# ----------------------------------------------------------------------------- learning from corrections
+
+
+def reviewed_scans_load() -> list:
+    """Every reviewed review scan (a person kept, rejected or added a component) as a core ``ReviewedScan``.
+
+    Its reviewed mask is the kept and added polygons rasterised; the rejected ones are negatives; those left
+    ``proposed`` are neither. Scale from the scan's frame; polarity as the restoration's detection decided.
+    """
+    from annotation.models import Scan
+    from restoration.core.components import Component, components_to_mask
+    from restoration.core.finetune import ReviewedScan
+
+    from .selectors import reviewed_review_scans
+
+    ids = reviewed_review_scans()
+    polarity = {r.review_scan_id: (r.info or {}).get("polarity")
+                for r in Restoration.objects.filter(review_scan_id__in=ids)}
+    out = []
+    for scan in Scan.objects.filter(pk__in=ids).order_by("pk"):
+        with scan.image.open("rb") as fh:
+            image = imio.read_image(fh.read(), max_pixels=settings.MAX_IMAGE_PIXELS)
+        shape = image.shape[:2]
+        by_status = {}
+        for p in scan.polygons.all():
+            by_status.setdefault(p.status or "added", []).append(
+                Component(np.asarray(p.points, np.float64), status=p.status or "added"))
+
+        def mask(*statuses: str, by_status=by_status, shape=shape) -> np.ndarray:
+            return components_to_mask([c for s in statuses for c in by_status.get(s, [])], shape)
+
+        out.append(ReviewedScan(key=f"scan-{scan.pk}", image=image, damage=mask("kept", "added"),
+                                rejected=mask("rejected"), unsure=mask("proposed"),
+                                px_per_mm=max(scan.width, scan.height) / float(scan.frame_long_mm),
+                                polarity=polarity.get(scan.pk) if polarity.get(scan.pk) == "positive" else "negative"))
+    return out
+
+
+def _networks_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "models"
+
+
+def detector_finetune_start(*, name: str, steps: int = 300, lr: float = 2e-4, seed: int = 0, holdout: float = 0.2,
+                            corpus_dir: str | None = None, crop: int = 192, batch_size: int = 8,
+                            promote: bool = False, user=None):
+    """Check the settings and queue fine-tuning of the default detector from every reviewed scan (``gpu``)."""
+    from restoration.core.finetune import FinetuneRecipe, holdout_split
+
+    from .selectors import reviewed_review_scans
+
+    if not name.strip():
+        raise ValueError("Give the fine-tuned detector a name.")
+    if Network.objects.filter(name=name).exists():
+        raise ValueError(f"A model named {name!r} exists already.")
+    FinetuneRecipe(steps=steps, lr=lr, seed=seed, crop=crop, batch_size=batch_size)  # a clear error now
+    n = len(reviewed_review_scans())
+    train, _ = holdout_split([str(i) for i in range(n)], holdout, seed)
+    if not train:
+        raise ValueError("No reviewed scan yet: review the detected damage of some restorations first "
+                         "(keep, reject or add components), then fine-tune.")
+    if corpus_dir:
+        from restoration.core.corpus import load_corpus
+
+        load_corpus(corpus_dir, split="train")
+    return job_services.job_submit(kind="train.finetune", owner=user, params={
+        "name": name, "steps": steps, "lr": lr, "seed": seed, "holdout": holdout, "corpus_dir": corpus_dir,
+        "crop": crop, "batch_size": batch_size, "promote": promote})
+
+
+def detector_finetune(*, name: str, steps: int = 300, lr: float = 2e-4, seed: int = 0, holdout: float = 0.2,
+                      corpus_dir: str | None = None, model_ref: str = "FilmDamageSimulator", crop: int = 192,
+                      batch_size: int = 8, init: str | Path | None = None, user=None, job=None, progress=None,
+                      on_log=None) -> Network:
+    """Fine-tune the default detector (or ``init``) from every reviewed scan, plus synthetic samples of the
+    corpus's training pictures when ``corpus_dir`` is given; hold out ``holdout`` of the scans (by scan, seeded)
+    and score the new detector and the current default on them; register it (not promoted)."""
+    import torch
+
+    from restoration.core.finetune import (
+        FinetuneRecipe,
+        SyntheticSource,
+        card_markdown,
+        finetune_detector,
+        holdout_split,
+    )
+    from restoration.core.methods import default_segmentation_weights
+    from restoration.core.realism import SampleSettings
+    from restoration.core.unet import load_model
+
+    if Network.objects.filter(name=name).exists():
+        raise ValueError(f"A model named {name!r} exists already.")
+    recipe = FinetuneRecipe(steps=steps, lr=lr, seed=seed, crop=crop, batch_size=batch_size)
+    current = default_segmentation_weights()
+    init = Path(init) if init else current
+    scans = reviewed_scans_load()
+    train_keys, held_keys = holdout_split([s.key for s in scans], holdout, seed)
+    train = [s for s in scans if s.key in train_keys]
+    held = [s for s in scans if s.key in held_keys]
+    synthetic, data = None, {"reviewed_scans": len(scans)}
+    if corpus_dir:
+        from restoration.core.corpus import load_corpus
+        from restoration.core.detector_training import read_pictures
+        from synthesis import services as synthesis_services
+
+        record = _damage_model(model_ref)
+        net, _ = load_model(init)
+        photos = read_pictures([i.path for i in load_corpus(corpus_dir, split="train")])
+        synthetic = SyntheticSource(photos, synthesis_services.damage_model_core(record),
+                                    synthesis_services.artefact_bank(),
+                                    SampleSettings(size=crop, canonical_px_per_mm=net.config.canonical_px_per_mm,
+                                                   damage_level=(1.0, 8.0)))
+        data.update(corpus=str(Path(corpus_dir).resolve()), split="train",
+                    damage_model=f"{record.name} v{record.version}")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)[:100]
+    out = _networks_dir() / safe / "segmentation-default.pt"  # a weights folder: detection_proxy --weights-dir
+    result = finetune_detector(init=init, train=train, held_out=held, baseline=current, out=out, recipe=recipe,
+                               synthetic=synthetic, data=data, on_log=on_log, progress=progress,
+                               device="cuda" if torch.cuda.is_available() else "cpu")
+    out.with_suffix(".md").write_text(card_markdown(name, result.card))
+    return network_register(name=name, kind="segmentation", weights_path=result.path, user=user, job=job)
+
+
+def detector_finetune_run(*, job, progress=None) -> dict:
+    """The ``train.finetune`` job: fine-tune as its parameters say, log the loss on the job, promote if asked."""
+    from jobs.models import Job
+
+    p = job.params
+    history: list[dict] = []
+
+    def on_log(step: int, loss: float) -> None:
+        history.append({"step": step, "loss": loss})
+        Job.objects.filter(pk=job.pk).update(message=f"step {step}: loss {loss:.4f}"[:500],
+                                             result={"history": history})
+
+    record = detector_finetune(name=p["name"], steps=p["steps"], lr=p["lr"], seed=p["seed"], holdout=p["holdout"],
+                               corpus_dir=p.get("corpus_dir"), crop=p.get("crop", 192),
+                               batch_size=p.get("batch_size", 8), user=job.owner, job=job, progress=progress,
+                               on_log=on_log)
+    if p.get("promote"):
+        network_promote(record=record)
+    return {"network_id": record.pk, "weights": record.weights_path, "held_out": record.card.get("held_out"),
+            "promoted": bool(p.get("promote")), "history": history}
+
+
+def network_promote(*, record: Network | None) -> Network | None:
+    """Make ``record`` (a detector) the one the detecting methods use by default; None: back to the shipped file.
+
+    Only a row is written: the shipped weights are never touched.
+    """
+    from django.db import transaction
+
+    from restoration.core.unet import CheckpointError, load_model
+
+    if record is not None:
+        if record.kind != Network.Kind.SEGMENTATION:
+            raise ValueError(f"{record.name} is not a damage detector: only detectors are promoted to default.")
+        try:
+            net, _ = load_model(record.weights_path)
+        except CheckpointError as exc:
+            raise ValueError(f"{record.name} cannot be promoted: {exc}") from None
+        if net.config.task != "segmentation" or net.config.out_channels != 1:
+            raise ValueError(f"{record.name} is not a one-channel segmentation U-Net.")
+    with transaction.atomic():
+        Network.objects.filter(kind=Network.Kind.SEGMENTATION, is_default=True).update(is_default=False)
+        if record is not None:
+            Network.objects.filter(pk=record.pk).update(is_default=True)
+            record.is_default = True
+    return record
+
+
+def default_corpus_dir() -> str | None:
+    """The clean corpus (``make corpus``: ``var/corpus``) the synthetic samples come from, when it exists."""
+    folder = Path(settings.VAR_DIR) / "corpus"
+    return str(folder) if (folder / "manifest.json").is_file() else None

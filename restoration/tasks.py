@@ -30,3 +30,8 @@ def train_model(*, job, progress) -> dict:
 @job_task(name="restoration.train_detector", kind="train.detector", queue="gpu")
 def train_detector(*, job, progress) -> dict:
     return services.detector_training_run(job=job, progress=progress)
+
+
+@job_task(name="restoration.finetune_detector", kind="train.finetune", queue="gpu")
+def finetune_detector(*, job, progress) -> dict:
+    return services.detector_finetune_run(job=job, progress=progress)

@@ -124,7 +124,20 @@ def viewer(request, restoration_id: int, name: str):
 def networks(request):
     from .models import Network
 
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "finetune":
+        if not can(request.user, "restoration.train"):
+            messages.error(request, "Only researchers fine-tune the detector.")
+        else:
+            try:
+                job = services.detector_finetune_start(
+                    name=request.POST.get("name", ""), steps=int(request.POST.get("steps") or 300),
+                    lr=float(request.POST.get("lr") or 2e-4), seed=int(request.POST.get("seed") or 0),
+                    holdout=float(request.POST.get("holdout") or 0.2), corpus_dir=services.default_corpus_dir(),
+                    promote=bool(request.POST.get("promote")), user=request.user)
+                return redirect("jobs:detail", job_id=job.pk)
+            except ValueError as exc:
+                messages.error(request, f"Fine-tuning refused: {exc}")
+    elif request.method == "POST":
         if not can(request.user, "restoration.train"):
             messages.error(request, "Only researchers train networks.")
         else:
@@ -137,11 +150,119 @@ def networks(request):
                 return redirect("jobs:detail", job_id=job.pk)
             except ValueError as exc:  # DatasetError is a ValueError: shown, nothing started
                 messages.error(request, f"Training refused: {exc}")
-    from restoration.core.methods import default_weights_dir
+    from restoration.core.methods import default_segmentation_weights, default_weights_dir
+
+    from .selectors import reviewed_review_scans
 
     shipped = []
     for path in sorted(default_weights_dir().glob("*.md")):
         shipped.append({"name": path.stem, "card": path.read_text()})
+    reviewed = len(reviewed_review_scans())
     return render(request, "restoration/networks.html", {
         "networks": Network.objects.select_related("job"), "shipped": shipped,
+        "default_detector": _detector_label(default_segmentation_weights()), "reviewed_scans": reviewed,
+        "can_train": can(request.user, "restoration.train"), "can_promote": can(request.user, "restoration.promote"),
+        "promoted": Network.objects.filter(is_default=True).exists(),
     })
+
+
+# ----------------------------------------------------------------------------- rolls
+
+
+def _roll_context(request) -> dict:
+    from annotation.core.film import FILM_FORMATS
+
+    from .selectors import roll_list_for
+
+    return {"methods": services.methods_describe(), "default_method": DEFAULT_METHOD,
+            "film_formats": FILM_FORMATS, "rolls": roll_list_for(user=request.user)[:50]}
+
+
+@permission_required("restoration.create")
+def rolls(request):
+    """Upload many scans at once (files or a zip) as one roll, with its defaults; the list of one's rolls."""
+    from imaging.archives import ArchiveError
+
+    context = _roll_context(request)
+    if request.method == "POST":
+        files = request.FILES.getlist("images")
+        archive = request.FILES.get("archive")
+        try:
+            from .apis import _upload_path, _upload_source
+
+            frame = request.POST.get("frame_long_mm") or ""
+            with _upload_path(archive) as archive_path:
+                roll = services.roll_create(
+                    created_by=request.user, scans=[(f.name, _upload_source(f)) for f in files], archive=archive_path,
+                    name=request.POST.get("name", ""), method=request.POST.get("method") or None,
+                    polarity=request.POST.get("polarity") or "auto",
+                    film_format=request.POST.get("film_format") or "35mm",
+                    frame_long_mm=float(frame) if frame.strip() else None)
+        except (ImageError, MethodError, ArchiveError, ValueError) as exc:
+            messages.error(request, f"Roll refused: {exc}")
+            return render(request, "restoration/rolls.html", context, status=400)
+        return redirect("restoration:roll", roll_id=roll.pk)
+    return render(request, "restoration/rolls.html", context)
+
+
+@permission_required("restoration.create")
+def roll(request, roll_id: int):
+    """A roll's progress (live) and each scan's review status."""
+    from collections import Counter
+
+    from .selectors import SCAN_STATUSES, roll_list_for, roll_scans
+
+    record = get_object_or_404(roll_list_for(user=request.user), pk=roll_id)
+    scans = roll_scans(roll=record)
+    counts = Counter(status for _, status in scans)
+    return render(request, "restoration/roll.html", {
+        "roll": record, "scans": scans, "counts": [(s, counts.get(s, 0)) for s in SCAN_STATUSES],
+        "finished": sum(1 for r, _ in scans if r.output), "running": any(s == "detecting" for _, s in scans)})
+
+
+@permission_required("restoration.create")
+def roll_download(request, roll_id: int):
+    """The roll's zip (every finished scan's restored file and mask), streamed; the owner's and administrators'."""
+    from django.http import StreamingHttpResponse
+
+    from imaging.archives import stream_zip
+
+    from .selectors import roll_list_for
+
+    record = get_object_or_404(roll_list_for(user=request.user), pk=roll_id)
+    try:
+        files = services.roll_files(roll=record)
+    except ValueError as exc:
+        messages.error(request, f"Download refused: {exc}")
+        return redirect("restoration:roll", roll_id=record.pk)
+    response = StreamingHttpResponse(stream_zip(files), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="roll-{record.pk}.zip"'
+    return response
+
+
+def _detector_label(path: Path) -> str:
+    """The default detector as a page names it: the promoted network's name, else the shipped file's (no server
+    path)."""
+    from .models import Network
+
+    promoted = Network.objects.filter(is_default=True, weights_path=str(path)).first()
+    return promoted.name if promoted else path.name
+
+
+@permission_required("restoration.promote")
+def network_promote(request, network_id: int):
+    """POST: make a trained detector the default one (``network_id`` 0: back to the shipped detector)."""
+    from .models import Network
+
+    if request.method != "POST":
+        from django.http import HttpResponseNotAllowed
+
+        return HttpResponseNotAllowed(["POST"])
+    record = None if network_id == 0 else get_object_or_404(Network, pk=network_id)
+    try:
+        services.network_promote(record=record)
+        messages.success(request, f"{record.name} is now the default detector." if record else
+                         "The shipped detector is the default again.")
+    except ValueError as exc:
+        messages.error(request, f"Promotion refused: {exc}")
+    return redirect("restoration:networks")

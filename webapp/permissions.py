@@ -142,6 +142,8 @@ RULES: dict[str, Rule] = {
     "restoration.view": Rule(_owner("created_by_id"), "This restoration is not yours."),
     "restoration.view_all": Rule(_administrator, "Only administrators see everyone's restorations."),
     "restoration.train": Rule(_researcher, "Only researchers and administrators train networks."),
+    "restoration.promote": Rule(_researcher, "Only researchers and administrators promote a detector to default."),
+    "restoration.roll.view": Rule(_owner("created_by_id"), "This roll is not yours."),
     # evaluation
     "evaluation.view": Rule(_anyone, ""),
     "evaluation.benchmark.import": Rule(_researcher, RESEARCHERS),
@@ -244,6 +246,7 @@ def _annotation_sets(user, qs):
 _SCOPES: dict[str, Callable] = {
     "scan": _scans,
     "restoration": _owned("created_by"),
+    "roll": _owned("created_by"),
     "job": _owned("owner"),
     "submission": _submissions,
     "annotation_set": _annotation_sets,
@@ -251,7 +254,7 @@ _SCOPES: dict[str, Callable] = {
 
 
 def visible(user, kind: str, queryset):
-    """``queryset`` (of ``kind``: scan, restoration, job, submission, annotation_set) narrowed to what
+    """``queryset`` (of ``kind``: scan, restoration, roll, job, submission, annotation_set) narrowed to what
     ``user`` may see."""
     try:
         scope = _SCOPES[kind]

@@ -19,6 +19,10 @@ name                   kind                        what it does
 Weights come from ``weights_dir`` (argument, else ``$RESTORATION_WEIGHTS_DIR``,
 else ``restoration/weights/``): ``segmentation-default.pt`` and
 ``restoration-default.pt``; LaMa from ``lama_path`` or ``$LAMA_TORCHSCRIPT``.
+Without a ``weights_dir`` argument the detector is the *promoted* one when a resolver
+says so (:func:`default_detector_resolver_set`: the restoration app installs one that
+reads the detector promoted on the networks page), else the folder's file. The shipped
+files are never written.
 A missing file makes a method unavailable with a reason; nothing crashes.
 """
 from __future__ import annotations
@@ -168,6 +172,23 @@ def _pick_device(device: str | None) -> tuple[str, str | None]:
     return "cpu", "no GPU visible: ran on the CPU"
 
 
+@functools.lru_cache(maxsize=16)
+def _cached_sha256(path: str, mtime_ns: int, size: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def weights_sha256(path: str | Path) -> str:
+    """The SHA-256 of a weights file (cached while its size and time stay the same)."""
+    st = Path(path).stat()
+    return _cached_sha256(str(path), st.st_mtime_ns, st.st_size)
+
+
 @functools.lru_cache(maxsize=4)
 def _cached_model(path: str, mtime_ns: int, size: int):  # noqa: ANN202 - (UNet, card)
     return load_model(path)
@@ -211,7 +232,8 @@ def _detect(image: np.ndarray, seg_path: Path, opts: Mapping[str, Any], progress
     damage = detect_damage(image, model, threshold=threshold, dilate=opts["dilate"],
                            batch_size=opts["batch_size"], device=device, polarity=opts["polarity"],
                            px_per_mm=px_per_mm, progress=_stages(progress, share, 0.0, "detecting damage"))
-    return damage, {"segmentation_weights": str(seg_path), "segmentation_card": card, "threshold": threshold,
+    return damage, {"segmentation_weights": str(seg_path), "segmentation_sha256": weights_sha256(seg_path),
+                    "segmentation_card": card, "threshold": threshold,
                          "damaged_share": float(damage.mask.mean()), "polarity": damage.polarity,
                          "polarity_asked": opts["polarity"], "flagged_by_polarity": damage.flagged,
                          "px_per_mm": round(px_per_mm, 3)}
@@ -285,11 +307,31 @@ def default_weights_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[1] / "weights"
 
 
+#: A function that names the promoted detector's weights file (or None: the folder's own), set by the app.
+_detector_resolver: Callable[[], str | Path | None] | None = None
+
+
+def default_detector_resolver_set(resolver: Callable[[], str | Path | None] | None) -> None:
+    """Install the function that says which detector the detecting methods use by default (None: remove it)."""
+    global _detector_resolver
+    _detector_resolver = resolver
+
+
+def default_segmentation_weights(weights_dir: str | Path | None = None) -> Path:
+    """The detector's weights file: ``weights_dir``'s when given, else the promoted one, else the default folder's."""
+    if weights_dir is None and _detector_resolver is not None:
+        promoted = _detector_resolver()
+        if promoted:
+            return Path(promoted)
+    wdir = Path(weights_dir) if weights_dir is not None else default_weights_dir()
+    return wdir / SEGMENTATION_WEIGHTS
+
+
 def get_methods(*, weights_dir: str | Path | None = None,
                 lama_path: str | Path | None = None) -> dict[str, Method]:
     """All methods, keyed by name, with availability checked against these paths."""
     wdir = Path(weights_dir) if weights_dir is not None else default_weights_dir()
-    seg, rest = wdir / SEGMENTATION_WEIGHTS, wdir / RESTORATION_WEIGHTS
+    seg, rest = default_segmentation_weights(weights_dir), wdir / RESTORATION_WEIGHTS
     lama_env = os.environ.get("LAMA_TORCHSCRIPT")
     lama = Path(lama_path) if lama_path is not None else (Path(lama_env) if lama_env else None)
 

@@ -75,9 +75,14 @@ TABLE: dict[str, tuple] = {
       "synthesis-api-damage-model": ("GET", 401, 401, 200, 200, 200, 200),
       "synthesis-api-preview": ("POST", 401, 401, 403, 403, 202, 202),
       "synthesis-api-datasets": ("GET", 401, 401, 200, 200, 200, 200),
-    # Restoration: any account restores; the restoration is the researcher's, seen by them and administrators
+    # Restoration: any account restores; the restoration and the roll are the researcher's, seen by them and
+    # administrators; researchers fine-tune and promote detectors (the world's detector is promoted)
       "restoration:index": ("GET", 302, 302, 200, 200, 200, 200),
       "restoration:networks": ("GET", 302, 302, 200, 200, 200, 200),
+      "restoration:network-promote": ("POST", 302, 302, 403, 403, 302, 302),
+      "restoration:rolls": ("GET", 302, 302, 200, 200, 200, 200),
+      "restoration:roll": ("GET", 302, 302, 404, 404, 200, 200),
+      "restoration:roll-download": ("GET", 302, 302, 404, 404, 302, 302),  # nothing finished: back to the roll
       "restoration:detail": ("GET", 302, 302, 404, 404, 200, 200),
       "restoration:download": ("GET", 302, 302, 404, 404, 200, 200),
     # the review editor of a restoration: the world's has not finished, so its creator is sent back to its page
@@ -89,6 +94,11 @@ TABLE: dict[str, tuple] = {
       "restoration-api-components": ("GET", 401, 401, 404, 404, 400, 400),  # not finished: no list yet
       "restoration-api-repair": ("POST", 401, 401, 404, 404, 400, 400),
       "restoration-api-review": ("POST", 401, 401, 404, 404, 400, 400),  # not finished: nothing to review
+      "restoration-api-rolls": ("GET", 401, 401, 200, 200, 200, 200),
+      "restoration-api-roll": ("GET", 401, 401, 404, 404, 200, 200),
+      "restoration-api-roll-download": ("GET", 401, 401, 404, 404, 400, 400),  # nothing finished yet
+      "restoration-api-finetune": ("POST", 401, 401, 403, 403, 400, 400),  # no name, no reviewed scan
+      "restoration-api-network-promote": ("POST", 401, 401, 403, 403, 200, 200),
     # Evaluation: reading is open to anyone; the ground truth is hidden (administrators and the benchmark's
     # organisers only); the submission is the researcher's draft
       "evaluation:index": ("GET", 200, 200, 200, 200, 200, 200),

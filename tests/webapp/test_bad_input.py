@@ -112,6 +112,7 @@ class Case:
 
 SCANS = "/api/annotation/scans/"
 RESTORE = "/api/restoration/restorations/"
+ROLLS = "/api/restoration/rolls/"
 SYNTH = "/api/synthesis/datasets/"
 
 
@@ -121,6 +122,16 @@ def scan_upload(filename: str, data: bytes, **extra) -> Callable[[World], dict]:
 
 def restore_upload(name: str, data: bytes, **extra) -> Callable[[World], dict]:
     return lambda w: {"format": "multipart", "data": {"image": upload(name, data), **extra}}
+
+
+def roll_upload(entries: dict[str, bytes] | None = None, *, images=(), archive: bytes | None = None,
+                **extra) -> Callable[[World], dict]:
+    def body(w: World) -> dict:
+        data = {"images": [upload(n, d) for n, d in images], **extra}
+        if entries is not None or archive is not None:
+            data["archive"] = upload("scans.zip", archive if archive is not None else zip_of(entries))
+        return {"format": "multipart", "data": data}
+    return body
 
 
 def polygon_post(points, cls="dust", **extra) -> Callable[[World], dict]:
@@ -199,6 +210,14 @@ CASES = [
     Case("restore-options-not-object", "post", lambda w: RESTORE, restore_upload("a.png", png(), options="[1, 2]"), 400, r"options.*object"),
     Case("restore-unknown-option", "post", lambda w: RESTORE, restore_upload("a.png", png(), options='{"sharpen": 3}'), 400, r"sharpen"),
     Case("restore-option-wrong-type", "post", lambda w: RESTORE, restore_upload("a.png", png(), options='{"threshold": "high"}'), 400, r"threshold"),
+    # rolls: many scans at once, as files or a zip
+    Case("roll-empty-upload", "post", lambda w: ROLLS, roll_upload(method="dust-scratches"), 400, r"empty"),
+    Case("roll-zip-non-image", "post", lambda w: ROLLS, roll_upload({"a.png": png(), "notes.txt": b"hello"}), 400, r"notes\.txt.*|not an image"),
+    Case("roll-zip-slip", "post", lambda w: ROLLS, roll_upload({"../../evil.png": png()}), 400, r"unsafe|\.\.|path"),
+    Case("roll-zip-truncated-scan", "post", lambda w: ROLLS, roll_upload({"a.png": png(), "b.png": png()[:60]}), 400, r"b\.png.*(truncated|corrupt|cannot|read)"),
+    Case("roll-not-a-zip", "post", lambda w: ROLLS, roll_upload(archive=b"PK not a zip"), 400, r"zip"),
+    Case("roll-one-bad-file", "post", lambda w: ROLLS, roll_upload(images=[("a.png", png()), ("b.png", b"GIF89a no" * 9)]), 400, r"b\.png"),
+    Case("roll-unknown-polarity", "post", lambda w: ROLLS, roll_upload(images=[("a.png", png())], polarity="sideways"), 400, r"polarity"),
     # leaderboard submissions: names, sizes, archives
     Case("submission-unknown-image-name", "put", submission_image_url("zzz"), image_put("zzz", png(48, 64)), 400, r"zzz|name"),
     Case("submission-wrong-size", "put", submission_image_url("a"), image_put("a", png(10, 10)), 400, r"size|48|64"),
@@ -223,10 +242,10 @@ def _counts() -> dict[str, int]:
     from annotation.models import AnnotationSet, Polygon, Scan
     from evaluation.models import Benchmark, Submission
     from jobs.models import Job
-    from restoration.models import Restoration
+    from restoration.models import Restoration, Roll
     from synthesis.models import SyntheticDataset
 
-    return {m.__name__: m.objects.count() for m in (AnnotationSet, Scan, Polygon, Job, Restoration, Submission,
+    return {m.__name__: m.objects.count() for m in (AnnotationSet, Scan, Polygon, Job, Restoration, Roll, Submission,
                                                     SyntheticDataset, Benchmark)}
 
 

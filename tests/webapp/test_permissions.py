@@ -81,6 +81,8 @@ def route_kwargs(name: str, params: list[str], world: World) -> dict:
     by_route = {
         ("restoration:download", "what"): "input",
         ("restoration:viewer", "name"): "before/before.dzi",
+        ("restoration:network-promote", "network_id"): world.network.pk,
+        ("restoration-api-network-promote", "network_id"): world.network.pk,
         ("surveys:take", "token"): world.survey.token,
         ("surveys:pair-image", "side"): "a",
         ("surveys:trial-image", "side"): "left",
@@ -94,6 +96,7 @@ def route_kwargs(name: str, params: list[str], world: World) -> dict:
         "job_id": world.job.pk, "scan_id": world.scan.pk, "polygon_id": world.polygon.pk,
         "dataset_id": world.synthetic.pk if synthesis else world.scan.dataset_id, "model_id": world.model.pk,
         "preview_id": world.preview.pk, "restoration_id": world.restoration.pk, "benchmark_id": world.benchmark.pk,
+        "roll_id": world.roll.pk,
         "name": image.name, "submission_id": world.draft.pk, "survey_id": world.survey.pk, "pair_id": world.pair.pk,
         "token": world.participant.token, "position": 0, "app_label": "annotation", "rest": "",
         "set_id": world.scan.dataset_id,

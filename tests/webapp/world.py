@@ -3,8 +3,8 @@ catalogue and the permission table).
 
 ``base_world``: a dataset with one scan assigned to ``annotator`` (not to ``annotator2``) and one polygon, a
 benchmark imported by ``admin`` (its ground truth hidden from everyone else), a submission draft of
-``researcher`` and a damage model. ``full_world`` adds an overlay preview, a synthetic dataset, a restoration and a
-failed job owned by ``researcher``, and a published survey with one participant.
+``researcher`` and a damage model. ``full_world`` adds an overlay preview, a synthetic dataset, a restoration (in a
+roll) and a failed job owned by ``researcher``, a registered detector, and a published survey with one participant.
 """
 from __future__ import annotations
 
@@ -62,6 +62,12 @@ def base_world(users, tmp_path: Path) -> World:
     return World(api_clients(users), scan, polygon, benchmark, draft, model)
 
 
+def _shipped_detector():
+    from restoration.core.methods import SEGMENTATION_WEIGHTS, default_weights_dir
+
+    return default_weights_dir() / SEGMENTATION_WEIGHTS
+
+
 def full_world(users, tmp_path: Path) -> World:
     from django.core.files.base import ContentFile
 
@@ -84,8 +90,17 @@ def full_world(users, tmp_path: Path) -> World:
                               channels=3, bit_depth=8, method="inpaint")
     restoration.input.save("frame.png", ContentFile(png(90, 16)), save=False)
     restoration.save()
+    from restoration.models import Network, Roll
+
+    roll = Roll.objects.create(name="catalogue roll", created_by=researcher, method="dust-scratches",
+                               frame_long_mm=35.0)
+    restoration.roll = roll
+    restoration.save(update_fields=["roll"])
+    network = Network.objects.create(name="catalogue detector", kind="segmentation",
+                                          weights_path=str(_shipped_detector()))
     survey = published_survey(record=damage_model_record("catalogue survey model"))
     participant = survey_services.participant_start(survey=survey)
-    world.more.update(job=job, preview=preview, synthetic=synthetic, restoration=restoration, survey=survey,
+    world.more.update(job=job, preview=preview, synthetic=synthetic, restoration=restoration, roll=roll,
+                      network=network, survey=survey,
                       pair=survey.pairs.order_by("index").first(), participant=participant)
     return world
