@@ -38,6 +38,12 @@ def test_upload_two_scans_as_a_roll_follow_them_and_download_the_zip(page, live_
                            timeout=180_000)
     roll = Roll.objects.get()
     assert roll.name == "box 3" and roll.scans.count() == 2
+    # and each detected scan links to its review in the editor
+    page.reload()
+    links = page.locator("[data-testid=scan-review]")
+    assert links.count() == 2
+    assert sorted(links.nth(i).get_attribute("href") for i in range(2)) == sorted(
+        f"/restoration/{r.pk}/review/" for r in roll.scans.all())
     screenshot(page, "restoration-roll")
     # and the roll's zip holds both restored scans and their masks
     href = page.get_attribute("[data-testid=roll-download]", "href")
