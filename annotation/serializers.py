@@ -1,8 +1,10 @@
+from pathlib import PurePosixPath
+
+from django.urls import reverse
 from rest_framework import serializers
 
 from annotation.core.film import FILM_FORMATS
 from annotation.core.types import CLASSES
-from webapp import storage
 from webapp.api import StrictSerializer
 
 from .models import AnnotationSet, BankEntry, Polygon, Scan
@@ -21,19 +23,25 @@ class AnnotationSetSerializer(serializers.ModelSerializer):
 class ScanSerializer(serializers.ModelSerializer):
     dataset = serializers.CharField(source="dataset.name")
     dzi_url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
     polygon_count = serializers.IntegerField(read_only=True, default=None)
 
     class Meta:
         model = Scan
         fields = ("id", "dataset", "name", "width", "height", "channels", "bit_depth", "image_format",
                   "film_format", "frame_long_mm", "frame_short_mm", "polarity", "emulsion", "notes", "source",
-                  "tiles_state", "dzi_url", "polygon_count", "created_at")
+                  "tiles_state", "dzi_url", "image_url", "polygon_count", "created_at")
         read_only_fields = fields
 
     def get_dzi_url(self, scan: Scan) -> str | None:
+        """The pyramid's descriptor, through the view that checks who may open the scan (its tiles beside it)."""
         if scan.tiles_state != Scan.TilesState.READY or not scan.tiles_path:
             return None
-        return storage.url(scan.tiles_path)
+        return reverse("annotation:scan-tiles", args=[scan.pk, PurePosixPath(scan.tiles_path).name])
+
+    def get_image_url(self, scan: Scan) -> str | None:
+        """The scan's image file (a download), through the same view check."""
+        return reverse("annotation:scan-image", args=[scan.pk]) if scan.image else None
 
 
 class ScanCreateSerializer(StrictSerializer):
@@ -103,10 +111,13 @@ class PolygonPatchSerializer(StrictSerializer):
 
 
 class BankEntrySerializer(serializers.ModelSerializer):
-    image_url = serializers.FileField(source="image", read_only=True)
+    image_url = serializers.SerializerMethodField()
 
     class Meta:
         model = BankEntry
         fields = ("id", "cls", "kind", "image_url", "width", "height", "area_px", "area_um2", "source_scan",
                   "source_path")
         read_only_fields = fields
+
+    def get_image_url(self, entry: BankEntry) -> str:
+        return reverse("annotation:bank-image", args=[entry.pk])

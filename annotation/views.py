@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -15,6 +17,7 @@ from annotation.core.plots import statistics_figures
 from annotation.core.stats import damage_stats
 from annotation.core.types import CLASS_COLOURS, CLASSES
 from imaging.io import ImageError
+from webapp import storage
 from webapp.permissions import can, permission_required, require
 
 from . import selectors, services
@@ -34,7 +37,7 @@ def index(request):
 @ensure_csrf_cookie
 @permission_required("annotation.view")
 def scan_annotate(request, scan_id: int):
-    scan = get_object_or_404(selectors.scan_list_for(user=request.user), pk=scan_id)
+    scan = _open_scan(request, scan_id)
     classes = [{"key": c, "label": c.capitalize(), "colour": CLASS_COLOURS[c]} for c in CLASSES]
     from .serializers import ScanSerializer
 
@@ -44,6 +47,32 @@ def scan_annotate(request, scan_id: int):
         "classes_json": json.dumps(classes),
         "readonly": not selectors.scan_can_edit(scan=scan, user=request.user),
     })
+
+
+def _open_scan(request, scan_id: int) -> Scan:
+    """The scan, if the user may open it in the editor (``webapp.permissions``, ``annotation.scan.view``), else 404."""
+    return get_object_or_404(selectors.scan_list_for(user=request.user), pk=scan_id)
+
+
+@permission_required("annotation.view")
+def scan_image(request, scan_id: int):
+    """The scan's own image file (a download; on S3 a signed, expiring redirect), for those who may open the scan."""
+    scan = _open_scan(request, scan_id)
+    if not scan.image:
+        raise Http404("This scan has no image.")
+    return storage.serve(scan.image.name, filename=PurePosixPath(scan.image.name).name, as_attachment=True)
+
+
+@permission_required("annotation.view")
+def scan_tiles(request, scan_id: int, name: str):
+    """A file of the scan's deep-zoom pyramid (its ``.dzi``, then the tiles OpenSeadragon asks for beside it), for
+    those who may open the scan: streamed from a local folder; on S3 the descriptor is streamed (the viewer reads
+    it with a script, on the site's origin) and each tile is a redirect to a signed URL that expires."""
+    scan = _open_scan(request, scan_id)
+    if scan.tiles_state != Scan.TilesState.READY or not scan.tiles_path:
+        raise Http404("This scan's tiles are not built.")
+    folder = str(PurePosixPath(scan.tiles_path).parent)
+    return storage.serve(storage.member(folder, name), redirect=not name.endswith(".dzi"))
 
 
 @permission_required("annotation.view")
@@ -180,3 +209,10 @@ def bank(request):
     counts = [(c, BankEntry.objects.filter(cls=c).count()) for c in CLASSES]
     return render(request, "annotation/bank.html", {"page": page, "cls": cls, "classes": CLASSES,
                                                      "counts": counts, "order": order})
+
+
+@permission_required("annotation.bank.view")
+def bank_image(request, entry_id: int):
+    """An artefact bank image, for those who may see the bank (on S3 a signed, expiring redirect)."""
+    entry = get_object_or_404(BankEntry, pk=entry_id)
+    return storage.serve(entry.image.name, redirect=True)

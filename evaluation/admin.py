@@ -13,7 +13,6 @@ class BenchmarkImageInline(admin.TabularInline):
 @admin.register(Benchmark)
 class BenchmarkAdmin(admin.ModelAdmin):
     list_display = ("name", "threshold", "dilation", "layout", "created_by", "created_at")
-    filter_horizontal = ("organisers",)
     inlines = [BenchmarkImageInline]
 
 

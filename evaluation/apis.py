@@ -1,7 +1,7 @@
 """REST API of the evaluation app: one class per operation, validate -> service -> response.
 
 Reading (benchmarks, leaderboards, per-image scores, inputs) is open to anyone; submitting needs a
-researcher; ground truth is served to the benchmark's organisers only. A refused submission
+researcher; hidden ground truth is served to administrators only. A refused submission
 answers HTTP 400 ``{"detail": "...", "errors": [{"name", "code", "message"}, ...]}``.
 """
 from __future__ import annotations
@@ -64,7 +64,7 @@ class BenchmarkDetailApi(APIView):
         body = BenchmarkSerializer(benchmark).data
         body["images"] = BenchmarkImageSerializer(benchmark.images.all(), many=True,
                                                   context={"request": request}).data
-        body["organiser"] = selectors.benchmark_is_organiser(benchmark=benchmark, user=request.user)
+        body["ground_truth_visible"] = selectors.ground_truth_visible(benchmark=benchmark, user=request.user)
         return Response(body)
 
 
@@ -117,7 +117,7 @@ class InputDownloadApi(APIView):
 
 
 class GroundTruthDownloadApi(APIView):
-    permission_classes = (Allowed("evaluation.view"),)  # then the benchmark's organisers only
+    permission_classes = (Allowed("evaluation.view"),)  # then administrators only (the ground truth is hidden)
 
     @extend_schema(responses=OpenApiTypes.BINARY)
     def get(self, request, benchmark_id: int, name: str):

@@ -21,9 +21,6 @@ class Benchmark(models.Model):
                                             "that made the ground-truth masks (0.02 is about 5 levels of 255).")
     dilation = models.PositiveSmallIntegerField(help_text="Pixels around the ground-truth damage counted as damage "
                                                           "by the damage-region scores.")
-    organisers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organised_benchmarks",
-                                        help_text="Who may download the ground truth (with administrators and "
-                                                  "the creator).")
     baseline_report = models.JSONField(default=dict, blank=True,
                                        help_text="Methods of the last baseline run: computed and skipped (why).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

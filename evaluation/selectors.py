@@ -29,8 +29,8 @@ def benchmark_list() -> QuerySet[Benchmark]:
     )
 
 
-def benchmark_is_organiser(*, benchmark: Benchmark, user) -> bool:
-    """Administrators, the benchmark's creator and its listed organisers may see its ground truth
+def ground_truth_visible(*, benchmark: Benchmark, user) -> bool:
+    """Whether ``user`` may see the benchmark's hidden ground truth: administrators only
     (``webapp.permissions``, ``evaluation.ground_truth.view``)."""
     from webapp.permissions import can
 
@@ -156,10 +156,10 @@ def per_image_rows(*, benchmark: Benchmark, submission: Submission | None = None
 
 def image_comparison(*, benchmark: Benchmark, image: BenchmarkImage, user) -> dict:
     """Panels for the synchronized zoom comparison of one image, and each row's scores on it."""
-    organiser = benchmark_is_organiser(benchmark=benchmark, user=user)
+    ground_truth = ground_truth_visible(benchmark=benchmark, user=user)
     panels = [{"label": "Input (damaged scan)", "url": storage.url(image.damaged_display.name),
                "kind": "input"}]
-    if organiser:
+    if ground_truth:
         panels.append({"label": "Ground truth (expert restoration)", "kind": "ground-truth",
                        "url": reverse("evaluation:ground-truth", args=[benchmark.pk, image.name]) + "?display=1"})
     latest = latest_scored_submissions(benchmark=benchmark)
@@ -174,7 +174,7 @@ def image_comparison(*, benchmark: Benchmark, image: BenchmarkImage, user) -> di
         url = reverse("evaluation:submission-image", args=[submission.pk, image.name])
         panels.append({"label": submission.label, "url": url, "kind": "method"})
         rows.append({"submission": submission, "values": scores.get(submission.pk, {})})
-    return {"panels": panels, "rows": rows, "organiser": organiser, "metrics": list(RESTORATION_METRICS)}
+    return {"panels": panels, "rows": rows, "ground_truth": ground_truth, "metrics": list(RESTORATION_METRICS)}
 
 
 def submissions_needing_rescore(*, all: bool = False) -> QuerySet[Submission]:  # noqa: A002

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from evaluation.core.ranking import to_public
+from webapp import storage
 from webapp.api import StrictSerializer
 
 from .models import Benchmark, BenchmarkImage, Submission
@@ -21,12 +22,16 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 
 
 class BenchmarkImageSerializer(serializers.ModelSerializer):
-    input_url = serializers.FileField(source="damaged", read_only=True)
+    input_url = serializers.SerializerMethodField()
 
     class Meta:
         model = BenchmarkImage
         fields = ("name", "width", "height", "channels", "bit_depth", "damage_fraction", "input_url")
         read_only_fields = fields
+
+    def get_input_url(self, image: BenchmarkImage) -> str:
+        """The damaged input (public), as ``webapp.storage.url`` gives it."""
+        return storage.url(image.damaged.name)
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 """Pages of the leaderboard: benchmarks, the ranked tables with plots, submissions, image drill-downs.
 
 Reading is open to anyone; submitting, importing and computing baselines need a researcher; the
-ground truth is served to the benchmark's organisers only.
+hidden ground truth is served to administrators only.
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def benchmark_detail(request, benchmark_id: int):
         "box_keys": [f"box_{m.key}" for m in board["metrics"]] + (["box_emd"] if segmentation["rows"] else []),
         "images": benchmark.images.all(), "methods": baselines.baseline_methods(), "mine": mine,
         "is_researcher": can(request.user, "evaluation.submission.create"),
-        "organiser": selectors.benchmark_is_organiser(benchmark=benchmark, user=request.user),
+        "ground_truth": selectors.ground_truth_visible(benchmark=benchmark, user=request.user),
         "masks_choices": Submission.Masks.choices,
     })
 
@@ -115,7 +115,7 @@ def image_detail(request, benchmark_id: int, name: str):
 
 
 def ground_truth(request, benchmark_id: int, name: str):
-    """The expert restoration (``?display=1``: its 8-bit preview; ``?mask=1``: the mask), organisers only."""
+    """The expert restoration (``?display=1``: its 8-bit preview; ``?mask=1``: the mask), administrators only."""
     image = get_object_or_404(BenchmarkImage.objects.select_related("benchmark"), benchmark_id=benchmark_id,
                               name=name)
     require(request.user, "evaluation.ground_truth.view", image.benchmark)

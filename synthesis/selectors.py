@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 
 from webapp import storage
 
@@ -24,14 +25,19 @@ def damage_model_lookup(ref: str) -> DamageModel | None:
     return DamageModel.objects.filter(name=ref).order_by("-version").first()
 
 
-def dataset_samples(*, dataset: SyntheticDataset, limit: int = 12) -> list[dict]:
-    """The first items of a finished build from the pages (stored as ``synthetic/<name>``), with their images' URLs."""
+def dataset_stored(*, dataset: SyntheticDataset) -> bool:
+    """Whether ``dataset`` is a build from the pages whose files are stored (as ``synthetic/<name>``, manifest last)."""
     media = (Path(settings.MEDIA_ROOT) / "synthetic").resolve()
     if media not in Path(dataset.out_dir).resolve().parents:
+        return False
+    return storage.exists(f"synthetic/{dataset.name}/manifest.json")
+
+
+def dataset_samples(*, dataset: SyntheticDataset, limit: int = 12) -> list[dict]:
+    """The first items of a finished build from the pages, with their images' addresses (``synthesis:dataset-file``,
+    which checks who asks)."""
+    if not dataset_stored(dataset=dataset):
         return []
-    prefix = f"synthetic/{dataset.name}"
-    if not storage.exists(f"{prefix}/manifest.json"):
-        return []
-    items = json.loads(storage.read_bytes(f"{prefix}/manifest.json"))["items"][:limit]
-    return [{**item, "damaged_url": storage.url(f"{prefix}/{item['damaged']}"),
-             "mask_url": storage.url(f"{prefix}/{item['mask']}")} for item in items]
+    items = json.loads(storage.read_bytes(f"synthetic/{dataset.name}/manifest.json"))["items"][:limit]
+    return [{**item, "damaged_url": reverse("synthesis:dataset-file", args=[dataset.pk, item["damaged"]]),
+             "mask_url": reverse("synthesis:dataset-file", args=[dataset.pk, item["mask"]])} for item in items]

@@ -381,11 +381,6 @@ def preview_files(preview: OverlayPreview) -> list[tuple[str, Callable]]:
             for key, name in sorted(files.items())]
 
 
-def preview_urls(preview: OverlayPreview) -> dict[str, str]:
-    """The addresses of a rendered preview's images, by key (negative, positive, mask, clean)."""
-    return {key: storage.url(name) for key, name in ((preview.result or {}).get("files") or {}).items()}
-
-
 def clean_set_upload(*, name: str, archive) -> Path:
     """Unpack an uploaded zip of clean images safely into ``MEDIA_ROOT/private/clean/<name>/``.
 

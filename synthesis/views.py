@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotation.core.types import CLASSES
@@ -11,6 +12,7 @@ from annotation.models import AnnotationSet
 from imaging.archives import stream_zip
 from imaging.io import ImageError
 from jobs.presentation import can_retry
+from webapp import storage
 from webapp.paths import server_folder
 from webapp.permissions import can, permission_required
 
@@ -91,7 +93,13 @@ def preview_create(request, model_id: int):
 @permission_required("synthesis.view")
 def preview_detail(request, preview_id: int):
     preview = get_object_or_404(OverlayPreview.objects.select_related("damage_model", "job"), pk=preview_id)
-    return render(request, "synthesis/preview.html", {"preview": preview, "urls": services.preview_urls(preview)})
+    return render(request, "synthesis/preview.html", {"preview": preview, "urls": _preview_urls(preview)})
+
+
+def _preview_urls(preview: OverlayPreview) -> dict[str, str]:
+    """The addresses of a rendered preview's images by key (negative, positive, mask, clean): ``preview_file``."""
+    return {key: reverse("synthesis:preview-file", args=[preview.pk, key])
+            for key in ((preview.result or {}).get("files") or {})}
 
 
 def dataset_options(post) -> tuple[dict, bool]:
@@ -186,6 +194,27 @@ def dataset_download(request, dataset_id: int):
     dataset = get_object_or_404(SyntheticDataset, pk=dataset_id)
     return _zip_download(request, services.synthetic_dataset_files, dataset, f"{dataset.name}.zip",
                          "synthesis:dataset", dataset_id=dataset.pk)
+
+
+@permission_required("synthesis.view")
+def preview_file(request, preview_id: int, key: str):
+    """One image of a rendered preview (negative, positive, mask, clean), for those who may read the damage models;
+    streamed (the preview's viewer reads it on the site's origin)."""
+    preview = get_object_or_404(OverlayPreview, pk=preview_id)
+    name = ((preview.result or {}).get("files") or {}).get(key)
+    if not name:
+        raise Http404("No such preview image.")
+    return storage.serve(name)
+
+
+@permission_required("synthesis.view")
+def dataset_file(request, dataset_id: int, name: str):
+    """A file of a finished synthetic dataset (its samples on the dataset's page), for those who may read the damage
+    models (the whole dataset's download is researchers' only)."""
+    dataset = get_object_or_404(SyntheticDataset, pk=dataset_id)
+    if not selectors.dataset_stored(dataset=dataset):
+        raise Http404("This dataset is not stored.")
+    return storage.serve(storage.member(services.synthetic_dataset_prefix(dataset), name), redirect=True)
 
 
 @permission_required("synthesis.view")

@@ -97,16 +97,6 @@ def _submission_withdraw(user, submission) -> bool:
     return is_administrator(user) or (submission.state == "draft" and _owner("created_by_id")(user, submission))
 
 
-def _ground_truth(user, benchmark) -> bool:
-    """The hidden ground truth: administrators, and the organisers an administrator lists on the benchmark (the
-    researcher who imported it is one: they brought the ground truth)."""
-    if is_administrator(user):
-        return True
-    if not _signed_in(user, benchmark):
-        return False
-    return benchmark.created_by_id == user.pk or benchmark.organisers.filter(pk=user.pk).exists()
-
-
 @dataclass(frozen=True)
 class Rule:
     who: Callable  # (user, obj) -> bool
@@ -148,7 +138,8 @@ RULES: dict[str, Rule] = {
     "evaluation.view": Rule(_anyone, ""),
     "evaluation.benchmark.import": Rule(_researcher, RESEARCHERS),
     "evaluation.baselines.run": Rule(_researcher, RESEARCHERS),
-    "evaluation.ground_truth.view": Rule(_ground_truth, "Ground truth is for the benchmark's organisers only."),
+    # the hidden ground truth (expert restorations, their masks and previews): administrators only, whoever imported
+    "evaluation.ground_truth.view": Rule(_administrator, "The ground truth is hidden: only administrators see it."),
     "evaluation.submission.create": Rule(_researcher, "Only researchers and administrators submit to a benchmark."),
     "evaluation.submission.view": Rule(_submission_view, "Drafts are seen by their submitter only."),
     "evaluation.submission.edit": Rule(_owner("created_by_id"), "This is not your submission."),

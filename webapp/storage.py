@@ -5,12 +5,15 @@ files, synthetic datasets) goes through Django's storage API (``default_storage`
 ``MEDIA_ROOT``, or an S3 bucket when ``S3_BUCKET`` is set), by name. The pure cores never see a storage:
 they take and return bytes, arrays and local paths, and the services store what they make here.
 
-Names under ``private/`` are never served by name: a view that checks who asks calls :func:`serve`
-(on S3 a download is a redirect to a signed URL that expires after ``S3_URL_SECONDS``). Every other
-name is public, and :func:`url` is the address a page or the API gives for it: ``/media/<name>`` on a
-local folder, on S3 ``/files/<name>`` (the site streams it, so that the viewers' images stay on the
-site's origin). A deep-zoom pyramid is linked by its ``.dzi`` (:func:`url`, or a view's own address
-for a private one); its tiles lie beside it under the names OpenSeadragon asks for.
+Only names under ``PUBLIC_PREFIXES`` (the leaderboard's damaged inputs and their previews, which anyone
+may read) are served by name, and :func:`url` is the address a page or the API gives for them:
+``/media/<name>`` on a local folder, on S3 ``/files/<name>`` (the site streams it, so that the viewers'
+images stay on the site's origin). Every other name is private (scans and their tiles, the artefact bank,
+overlay previews, synthetic datasets, restorations, ground truth, submissions, survey pairs, network
+weights): a view that checks who asks (``webapp.permissions``) calls :func:`serve` (on S3 a download,
+or with ``redirect`` a tile or image, is a redirect to a signed URL that expires after
+``S3_URL_SECONDS``). A deep-zoom pyramid is linked by its ``.dzi`` (a view's own address); its tiles
+lie beside it under the names OpenSeadragon asks for (:func:`member` checks such a relative name).
 """
 from __future__ import annotations
 
@@ -26,16 +29,22 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.urls import reverse
 
 PRIVATE_PREFIX = "private/"
+#: The only names served by name (``/media/``, ``/files/``): the benchmarks' public inputs and their previews
+#: (``benchmarks/<id>/inputs/``, ``benchmarks/<id>/display/``); their ground truth lies under ``private/``.
+PUBLIC_PREFIXES = ("benchmarks/",)
 
 __all__ = [
-    "PRIVATE_PREFIX", "delete", "delete_names", "delete_tree", "exists", "is_local", "is_private", "list_tree",
-    "open_file", "read_bytes", "save_bytes", "save_dzi", "save_file", "save_tree", "serve", "signed_url", "url",
+    "PRIVATE_PREFIX", "PUBLIC_PREFIXES", "delete", "delete_names", "delete_tree", "exists", "is_local", "is_private",
+    "list_tree", "member", "open_file", "read_bytes", "save_bytes", "save_dzi", "save_file", "save_tree", "serve",
+    "signed_url", "url",
 ]
 
 
 def is_private(name: str) -> bool:
-    """True for a name under ``private/`` (or with a ``private`` folder in it): never served by name."""
-    return name.startswith(PRIVATE_PREFIX) or "/private/" in name
+    """True for every name outside ``PUBLIC_PREFIXES`` (and any with a ``private`` folder in it): never served by
+    name, only by a view that checks who asks."""
+    name = str(name)
+    return not name.startswith(PUBLIC_PREFIXES) or name.startswith(PRIVATE_PREFIX) or "/private/" in name
 
 
 def is_local() -> bool:
@@ -111,6 +120,19 @@ def save_dzi(prefix: str, image, *, name: str = "scan", progress=None, **options
 
 # ---------------------------------------------------------------- reading and listing
 
+def member(folder: str, relative: str) -> str:
+    """The name of ``relative`` (a path a browser asked for, e.g. a tile ``scan_files/12/3_4.jpeg``) inside the
+    stored ``folder``; ``Http404`` for anything that would leave it (``..``, absolute, hidden parts)."""
+    parts = PurePosixPath(str(relative)).parts
+    if not parts or str(relative).startswith("/") or "\\" in str(relative) or any(
+            p == ".." or p.startswith(".") for p in parts):
+        raise Http404("No such file.")
+    try:
+        return _check_name(f"{folder.rstrip('/')}/{relative}")
+    except ValueError as exc:
+        raise Http404("No such file.") from exc
+
+
 def exists(name: str) -> bool:
     return bool(name) and default_storage.exists(name)
 
@@ -183,19 +205,22 @@ def signed_url(name: str, *, filename: str | None = None, seconds: int | None = 
     return default_storage.url(name, parameters=params, expire=seconds or settings.S3_URL_SECONDS)
 
 
-def serve(name: str, *, filename: str | None = None, as_attachment: bool = False,
+def serve(name: str, *, filename: str | None = None, as_attachment: bool = False, redirect: bool = False,
           cache: str = "private, max-age=3600") -> HttpResponse:
     """The response of a view that has checked who asks: the stored file ``name``.
 
-    A download (``as_attachment``) on S3 is a redirect to a signed URL that expires; anything else
-    (viewer images and tiles, descriptors) is streamed from the storage, on the site's origin.
+    On a local folder the file is streamed. On S3 a download (``as_attachment``), or a file the browser loads
+    itself (``redirect``: a scan's tiles, an image in an ``<img>``), is a redirect to a signed URL that expires
+    after ``S3_URL_SECONDS``; anything else (descriptors and images a viewer reads with a script) is streamed from
+    the bucket, on the site's origin.
     """
     name = _check_name(name)
     if not default_storage.exists(name):
         raise Http404("No such file.")
     filename = filename or PurePosixPath(name).name
-    if as_attachment and not is_local():
-        response: HttpResponse = HttpResponseRedirect(signed_url(name, filename=filename))
+    if (as_attachment or redirect) and not is_local():
+        response: HttpResponse = HttpResponseRedirect(
+            signed_url(name, filename=filename if as_attachment else None))
     else:
         content_type = "application/xml" if name.endswith(".dzi") else (
             mimetypes.guess_type(name)[0] or "application/octet-stream")

@@ -1,5 +1,5 @@
 // Leaderboard pages: sortable tables, and a synchronized zoom comparison of one benchmark image
-// (input, ground truth for organisers, and each method) with one OpenSeadragon viewer per panel.
+// (input, ground truth for administrators, and each method) with one OpenSeadragon viewer per panel.
 import { imageSource, openViewer, showView, viewOf } from "./lib/viewer.js";
 
 function sortValue(cell, type) {

@@ -218,6 +218,44 @@ def test_uploaded_scan_gets_its_tiles_from_a_worker(client, users, celery_worker
 
 
 @pytest.mark.django_db
+def test_a_scans_tiles_and_image_only_for_those_who_may_open_it(client, users):
+    # given a scan with pixels and its pyramid, assigned to annotator (not to annotator2)
+    client.force_login(users["researcher"])
+    data = encode_image(np.full((300, 500, 3), 120, np.uint8), fmt="PNG")
+    scan = Scan.objects.get(pk=upload(client, data, "frame.png").json()["id"])
+    services.scan_build_tiles(scan=scan)
+    services.scan_assign(scan=scan, annotator=users["annotator"])
+    detail = client.get(reverse("annotation-api-scan", args=[scan.pk])).json()
+    # the page and the API give the addresses of the views that check, never a /media/ name
+    dzi, image = detail["dzi_url"], detail["image_url"]
+    assert dzi == f"/annotation/scans/{scan.pk}/tiles/scan.dzi" and image == f"/annotation/scans/{scan.pk}/image/"
+    tile = dzi.replace("scan.dzi", "scan_files/9/0_0.jpg")
+    by_name = [f"/media/{scan.image.name}", f"/media/{scan.tiles_path}",
+               f"/media/{scan.tiles_path.replace('scan.dzi', 'scan_files/9/0_0.jpg')}"]
+
+    def content(r) -> bytes:
+        return b"".join(r.streaming_content) if r.streaming else r.content
+
+    # then the assigned annotator gets descriptor, tiles and image (streamed from the local folder)
+    client.force_login(users["annotator"])
+    page = client.get(reverse("annotation:scan", args=[scan.pk])).content.decode()
+    assert f'data-dzi-url="{dzi}"' in page
+    r = client.get(dzi)
+    assert r.status_code == 200 and b'Width="500"' in content(r)
+    assert client.get(tile).status_code == 200
+    r = client.get(image)
+    assert r.status_code == 200 and content(r) == data
+    # the other annotator gets 404 on each, as on the scan's page; so does anyone by the files' names
+    client.force_login(users["annotator2"])
+    for url in (reverse("annotation:scan", args=[scan.pk]), dzi, tile, image, *by_name):
+        assert client.get(url).status_code == 404, url
+    # and nobody leaves the pyramid's folder through the tiles' address
+    client.force_login(users["researcher"])
+    for url in (dzi.replace("scan.dzi", "../../frame.png"), dzi.replace("scan.dzi", "%2e%2e/x")):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.django_db
 def test_statistics_and_export_endpoints(client, users, scan):
     services.polygon_create(scan=scan, cls="dust", points=SQUARE)
     client.force_login(users["researcher"])

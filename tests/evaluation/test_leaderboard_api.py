@@ -214,7 +214,7 @@ def test_image_by_image_draft(researcher, bench, users, client):
     assert put("c", good["c.png"]).status_code == 400  # no longer a draft
 
 
-def test_ground_truth_only_for_organisers_inputs_for_everyone(client, users, bench):
+def test_ground_truth_only_for_administrators_inputs_for_everyone(client, users, bench):
     image = bench.images.get(name="a")
     gt_api = reverse("evaluation-api-ground-truth", args=[bench.pk, "a"])
     gt_page = reverse("evaluation:ground-truth", args=[bench.pk, "a"])
@@ -234,19 +234,25 @@ def test_ground_truth_only_for_organisers_inputs_for_everyone(client, users, ben
     assert client.get(gt_page).status_code == 403
     assert client.get(gt_page + "?display=1").status_code == 403
     assert '"ground-truth"' not in client.get(reverse("evaluation:image", args=[bench.pk, "a"])).content.decode()
-    # organisers get it: the creator (admin here), and a researcher listed as organiser
+    # even the researcher who imported the benchmark (they brought the ground truth) is refused: administrators only
+    bench.created_by = users["researcher"]
+    bench.save(update_fields=["created_by"])
+    assert client.get(gt_api).status_code == 403
+    assert client.get(gt_page + "?mask=1").status_code == 403
+    assert client.get(reverse("evaluation-api-benchmark", args=[bench.pk])).json()["ground_truth_visible"] is False
+    # administrators get it, by every path
     client.force_login(users["admin"])
     r = download(client, gt_api)
     assert r.status == 200 and r.content == image.restored.open("rb").read()
-    bench.organisers.add(users["researcher"])
-    client.force_login(users["researcher"])
     assert download(client, gt_page + "?mask=1").status == 200
+    assert '"ground-truth"' in client.get(reverse("evaluation:image", args=[bench.pk, "a"])).content.decode()
+    assert client.get(reverse("evaluation-api-benchmark", args=[bench.pk])).json()["ground_truth_visible"] is True
 
 
 def test_reads_are_public(client, bench):
     assert client.get(reverse("evaluation-api-benchmarks")).json()[0]["name"] == "small"
     body = client.get(reverse("evaluation-api-benchmark", args=[bench.pk])).json()
-    assert [i["name"] for i in body["images"]] == ["a", "b", "c"] and body["organiser"] is False
+    assert [i["name"] for i in body["images"]] == ["a", "b", "c"] and body["ground_truth_visible"] is False
     assert client.get(reverse("evaluation-api-leaderboard", args=[bench.pk])).status_code == 200
     assert client.get(reverse("evaluation:benchmark", args=[bench.pk])).status_code == 200
     assert client.get(reverse("evaluation:index")).status_code == 200

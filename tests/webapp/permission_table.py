@@ -45,10 +45,14 @@ TABLE: dict[str, tuple] = {
       "annotation:index": ("GET", 302, 302, 200, 200, 200, 200),
       "annotation:upload": ("GET", 302, 302, 403, 403, 200, 200),
       "annotation:scan": ("GET", 302, 302, 200, 404, 200, 200),
+    # the scan's image and tiles: whoever may open the scan in the editor (the same rule), others 404
+      "annotation:scan-image": ("GET", 302, 302, 200, 404, 200, 200),
+      "annotation:scan-tiles": ("GET", 302, 302, 200, 404, 200, 200),
       "annotation:set": ("GET", 302, 302, 200, 404, 200, 200),
       "annotation:assign": ("GET", 302, 302, 403, 403, 200, 200),
       "annotation:statistics": ("GET", 302, 302, 200, 404, 200, 200),
       "annotation:bank": ("GET", 302, 302, 403, 403, 200, 200),
+      "annotation:bank-image": ("GET", 302, 302, 403, 403, 200, 200),
       "annotation-api-sets": ("GET", 401, 401, 200, 200, 200, 200),
       "annotation-api-set-stats": ("GET", 401, 401, 200, 404, 200, 200),
       "annotation-api-set-export": ("GET", 401, 401, 200, 404, 200, 200),
@@ -65,11 +69,13 @@ TABLE: dict[str, tuple] = {
       "synthesis:damage-model": ("GET", 302, 302, 200, 200, 200, 200),
       "synthesis:preview-create": ("GET", 302, 302, 403, 403, 302, 302),
       "synthesis:preview": ("GET", 302, 302, 200, 200, 200, 200),
-      "synthesis:preview-download": ("GET", 302, 302, 302, 302, 302, 302),
+      "synthesis:preview-file": ("GET", 302, 302, 200, 200, 200, 200),
+      "synthesis:preview-download": ("GET", 302, 302, 200, 200, 200, 200),
       "synthesis:dataset-create": ("GET", 302, 302, 403, 403, 302, 302),
       "synthesis:dataset": ("GET", 302, 302, 200, 200, 200, 200),
+      "synthesis:dataset-file": ("GET", 302, 302, 200, 200, 200, 200),
       "synthesis:dataset-delete": ("POST", 302, 302, 403, 403, 302, 302),
-      "synthesis:dataset-download": ("GET", 302, 302, 403, 403, 302, 302),
+      "synthesis:dataset-download": ("GET", 302, 302, 403, 403, 302, 302),  # after the delete: gone
       "synthesis-api-damage-models": ("GET", 401, 401, 200, 200, 200, 200),
       "synthesis-api-fit": ("POST", 401, 401, 403, 403, 400, 400),
       "synthesis-api-damage-model": ("GET", 401, 401, 200, 200, 200, 200),
@@ -99,8 +105,8 @@ TABLE: dict[str, tuple] = {
       "restoration-api-roll-download": ("GET", 401, 401, 404, 404, 400, 400),  # nothing finished yet
       "restoration-api-finetune": ("POST", 401, 401, 403, 403, 400, 400),  # no name, no reviewed scan
       "restoration-api-network-promote": ("POST", 401, 401, 403, 403, 200, 200),
-    # Evaluation: reading is open to anyone; the ground truth is hidden (administrators and the benchmark's
-    # organisers only); the submission is the researcher's draft
+    # Evaluation: reading is open to anyone; the ground truth is hidden (administrators only, not even the
+    # researcher who imported the benchmark); the submission is the researcher's draft
       "evaluation:index": ("GET", 200, 200, 200, 200, 200, 200),
       "evaluation:import": ("POST", 302, 302, 403, 403, 302, 302),
       "evaluation:benchmark": ("GET", 200, 200, 200, 200, 200, 200),
@@ -138,7 +144,7 @@ TABLE: dict[str, tuple] = {
       "surveys-api-answer": ("POST", 400, 400, 400, 400, 400, 400),
       "surveys-api-responses-csv": ("GET", 401, 401, 403, 403, 200, 200),
       "surveys-api-results": ("GET", 401, 401, 403, 403, 200, 200),
-    # Stored files: public media only (``private/`` is never served by path)
+    # Stored files by name: the benchmarks' public inputs only (every other name is served by a view that checks)
       "stored-file": ("GET", 200, 200, 200, 200, 200, 200),
       "media": ("GET", 200, 200, 200, 200, 200, 200),
     # The addresses before issue 15's naming (webapp/legacy.py, kept for one release): permanent redirects to

@@ -142,9 +142,11 @@ def test_token_authentication(client, users):
 
 @pytest.mark.django_db
 def test_private_media_is_never_served_by_path(client, settings, tmp_path):
+    # only the benchmarks' public inputs are served by name; everything else only through views that check
     settings.MEDIA_ROOT = tmp_path
-    (tmp_path / "private").mkdir()
-    (tmp_path / "private" / "gt.png").write_bytes(b"secret")
-    (tmp_path / "public.txt").write_bytes(b"hello")
-    assert client.get("/media/private/gt.png").status_code == 404
-    assert client.get("/media/public.txt").status_code == 200
+    for name in ("private/gt.png", "scans/1/frame.png", "scans/1/scan-1/tiles/scan.dzi", "bank/dust/a.png",
+                 "previews/preview-1/negative.png", "synthetic/set/manifest.json", "networks/1/weights.pt",
+                 "public.txt", "benchmarks/1/private/x.png", "benchmarks/1/inputs/a.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+        assert client.get(f"/media/{name}").status_code == (200 if name == "benchmarks/1/inputs/a.png" else 404), name

@@ -10,6 +10,7 @@ import html
 import io
 import json
 import zipfile
+from datetime import UTC
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -60,23 +61,25 @@ def picture(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
 # ---------------------------------------------------------------- the module itself
 
 def test_storage_writes_lists_links_and_deletes_in_the_bucket(s3, client):
-    # given files stored by name, one public and one private
-    assert storage.save_bytes("demo/a/one.txt", b"one") == "demo/a/one.txt"
-    storage.save_bytes("demo/a/b/two.txt", b"two")
+    # given files stored by name, one public (the benchmarks' inputs are the only public names) and private ones
+    assert storage.save_bytes("benchmarks/a/one.txt", b"one") == "benchmarks/a/one.txt"
+    storage.save_bytes("benchmarks/a/b/two.txt", b"two")
     storage.save_bytes("private/demo/secret.txt", b"secret")
+    storage.save_bytes("scans/demo/scan.png", b"scan")
     # when one is stored again under its name, it is replaced (no suffixed copy)
-    storage.save_bytes("demo/a/one.txt", b"ONE")
+    storage.save_bytes("benchmarks/a/one.txt", b"ONE")
     # then the bucket holds exactly those objects, and the storage lists and reads them
-    assert s3.keys("demo/") == ["demo/a/b/two.txt", "demo/a/one.txt"]
-    assert storage.list_tree("demo") == ["demo/a/b/two.txt", "demo/a/one.txt"]
-    assert storage.read_bytes("demo/a/one.txt") == b"ONE"
+    assert s3.keys("benchmarks/") == ["benchmarks/a/b/two.txt", "benchmarks/a/one.txt"]
+    assert storage.list_tree("benchmarks") == ["benchmarks/a/b/two.txt", "benchmarks/a/one.txt"]
+    assert storage.read_bytes("benchmarks/a/one.txt") == b"ONE"
     # a public file's address is the site's (streamed from the bucket), a private one has none
-    assert storage.url("demo/a/one.txt") == "/files/demo/a/one.txt"
-    assert body(client.get(storage.url("demo/a/one.txt"))) == b"ONE"
-    with pytest.raises(ValueError, match="private"):
-        storage.url("private/demo/secret.txt")
-    assert client.get("/files/private/demo/secret.txt").status_code == 404
-    assert client.get("/files/demo/../private/demo/secret.txt").status_code == 404
+    assert storage.url("benchmarks/a/one.txt") == "/files/benchmarks/a/one.txt"
+    assert body(client.get(storage.url("benchmarks/a/one.txt"))) == b"ONE"
+    for private in ("private/demo/secret.txt", "scans/demo/scan.png"):
+        with pytest.raises(ValueError, match="private"):
+            storage.url(private)
+        assert client.get(f"/files/{private}").status_code == 404
+    assert client.get("/files/benchmarks/../private/demo/secret.txt").status_code == 404
     # the bucket is private: an unsigned GET is refused, a signed one expires (S3_URL_SECONDS)
     assert fetch(f"{s3.endpoint}/{s3.bucket}/private/demo/secret.txt")[0] == 403
     response = storage.serve("private/demo/secret.txt", as_attachment=True)
@@ -85,14 +88,20 @@ def test_storage_writes_lists_links_and_deletes_in_the_bucket(s3, client):
     assert parse_qs(urlparse(signed).query)["X-Amz-Expires"] == ["600"]
     assert fetch(signed) == (200, b"secret")
     # and deleting a folder deletes every object under it
-    assert storage.delete_tree("demo") == 2
-    assert s3.keys("demo/") == [] and storage.list_tree("demo") == []
+    assert storage.delete_tree("benchmarks") == 2
+    assert s3.keys("benchmarks/") == [] and storage.list_tree("benchmarks") == []
 
 
 # ---------------------------------------------------------------- annotation: scans and their tiles
 
+def signed_for(location: str, seconds: int) -> bool:
+    """Whether ``location`` is a signed URL of the bucket that expires after ``seconds``."""
+    query = parse_qs(urlparse(location).query)
+    return "X-Amz-Signature" in query and query.get("X-Amz-Expires") == [str(seconds)]
+
+
 @pytest.mark.django_db
-def test_scan_upload_and_tile_pyramid_in_the_bucket(s3, client, users):
+def test_scan_upload_and_tile_pyramid_in_the_bucket(s3, client, users, settings):
     from annotation import services
 
     # given a scan uploaded through the API
@@ -109,16 +118,46 @@ def test_scan_upload_and_tile_pyramid_in_the_bucket(s3, client, users):
     assert s3.keys(scan.image.name) == [scan.image.name]
     # when its pyramid is built (the job's service)
     services.scan_build_tiles(scan=scan)
-    # then tiles and descriptor are objects of the bucket, and the API's address serves them
+    # then tiles and descriptor are objects of the bucket, and the API's address is the view that checks the scan
     keys = s3.keys(f"scans/{scan.dataset_id}/scan-{scan.pk}/tiles/")
     assert f"scans/{scan.dataset_id}/scan-{scan.pk}/tiles/scan.dzi" in keys and len(keys) > 5
-    url = client.get(reverse("annotation-api-scan", args=[scan.pk])).json()["dzi_url"]
-    assert url.startswith("/files/")
-    dzi = client.get(url)
+    detail = client.get(reverse("annotation-api-scan", args=[scan.pk])).json()
+    url = detail["dzi_url"]
+    assert url == f"/annotation/scans/{scan.pk}/tiles/scan.dzi"
+    dzi = client.get(url)  # the descriptor is streamed (the viewer reads it with a script, on the site's origin)
     assert dzi.status_code == 200 and dzi["Content-Type"] == "application/xml"
     assert b'Width="500"' in body(dzi)
-    tile = client.get(url.replace("scan.dzi", "scan_files/9/0_0.jpg"))  # where OpenSeadragon looks
-    assert tile.status_code == 200 and read_image(body(tile)).shape[:2] == (255, 255)
+    tile_url = url.replace("scan.dzi", "scan_files/9/0_0.jpg")  # where OpenSeadragon looks
+    tile = client.get(tile_url)  # a tile is a redirect to a signed URL of the bucket that expires
+    assert tile.status_code == 302 and signed_for(tile["Location"], 600)
+    status, data = fetch(tile["Location"])
+    assert status == 200 and read_image(data).shape[:2] == (255, 255)
+    image = client.get(detail["image_url"])  # and so is the scan's image
+    assert image.status_code == 302 and signed_for(image["Location"], 600)
+    assert fetch(image["Location"]) == (200, png)
+    # nothing of it is served by name, signed or not
+    assert client.get(f"/files/{keys[0]}").status_code == 404
+    assert fetch(f"{s3.endpoint}/{s3.bucket}/{scan.image.name}")[0] == 403
+    # an annotator it is assigned to gets the same; another annotator gets 404 on all of it
+    services.scan_assign(scan=scan, annotator=users["annotator"])
+    client.force_login(users["annotator"])
+    assert client.get(url).status_code == 200 and client.get(tile_url).status_code == 302
+    assert client.get(detail["image_url"]).status_code == 302
+    client.force_login(users["annotator2"])
+    for refused in (url, tile_url, detail["image_url"]):
+        assert client.get(refused).status_code == 404, refused
+    # the signed URL expires S3_URL_SECONDS after it was made (signed now; moto's server does not enforce expiry,
+    # so the test reads it from the signature's own fields, which S3 checks)
+    from datetime import datetime
+
+    settings.S3_URL_SECONDS = 5
+    client.force_login(users["annotator"])
+    short = client.get(tile_url)["Location"]
+    assert signed_for(short, 5) and fetch(short)[0] == 200
+    signed_at = datetime.strptime(parse_qs(urlparse(short).query)["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+    assert abs((datetime.now(UTC).replace(tzinfo=None) - signed_at).total_seconds()) < 60
+    settings.S3_URL_SECONDS = 600
+    client.force_login(users["researcher"])
     # a pyramid built again replaces the old one
     services.scan_build_tiles(scan=scan)
     assert s3.keys(f"scans/{scan.dataset_id}/scan-{scan.pk}/tiles/") == keys
@@ -179,7 +218,12 @@ def test_overlay_preview_and_synthetic_dataset_in_the_bucket(s3, client, users, 
     # then its page gives the images' addresses, which serve them
     page = client.get(f"/synthesis/previews/{preview.pk}/").content.decode()
     urls = json.loads(page.split('id="preview-files" type="application/json">', 1)[1].split("</script>", 1)[0])
-    assert read_image(body(client.get(urls["negative"]))).shape == (120, 160, 3)
+    assert urls["negative"] == f"/synthesis/previews/{preview.pk}/files/negative.png"
+    assert read_image(body(client.get(urls["negative"]))).shape == (120, 160, 3)  # streamed, for the viewer
+    assert client.get(f"/files/{result['files']['negative']}").status_code == 404
+    client.logout()
+    assert client.get(urls["negative"]).status_code == 302  # to log in
+    client.force_login(users["researcher"])
     with zipfile.ZipFile(io.BytesIO(body(client.get(f"/synthesis/previews/{preview.pk}/download/")))) as archive:
         assert len(archive.namelist()) == 4
     # given a dataset built from the pages
@@ -194,7 +238,11 @@ def test_overlay_preview_and_synthetic_dataset_in_the_bucket(s3, client, users, 
     stored = s3.keys("synthetic/s3set/")
     assert "synthetic/s3set/manifest.json" in stored and len(stored) >= 10
     page = client.get(f"/synthesis/datasets/{dataset.pk}/").content.decode()
-    assert '<img src="/files/synthetic/s3set/' in page
+    sample = page.split(f'<img src="/synthesis/datasets/{dataset.pk}/files/', 1)[1].split('"', 1)[0]
+    shown = client.get(f"/synthesis/datasets/{dataset.pk}/files/{sample}")  # a signed, expiring redirect
+    assert shown.status_code == 302 and signed_for(shown["Location"], 600)
+    assert fetch(shown["Location"]) == (200, storage.read_bytes(f"synthetic/s3set/{sample}"))
+    assert client.get(f"/files/synthetic/s3set/{sample}").status_code == 404
     download = client.get(f"/synthesis/datasets/{dataset.pk}/download/")
     with zipfile.ZipFile(io.BytesIO(body(download))) as archive:
         names = archive.namelist()
@@ -208,12 +256,12 @@ def test_overlay_preview_and_synthetic_dataset_in_the_bucket(s3, client, users, 
 # ---------------------------------------------------------------- leaderboard: hidden ground truth
 
 @pytest.mark.django_db
-def test_benchmark_files_in_the_bucket_and_ground_truth_for_organisers_only(s3, client, users, tmp_path):
+def test_benchmark_files_in_the_bucket_and_ground_truth_for_administrators_only(s3, client, users, tmp_path):
     from evaluation.services.benchmarks import benchmark_import
     from tests.evaluation.leaderboard_support import write_pairs
 
     write_pairs(tmp_path / "bench")
-    benchmark = benchmark_import(directory=tmp_path / "bench", name="s3 bench", user=users["admin"])
+    benchmark = benchmark_import(directory=tmp_path / "bench", name="s3 bench", user=users["researcher"])
     image = benchmark.images.get(name="a")
     # the damaged input is public, the expert restoration and its mask are private objects
     assert image.damaged.name in s3.keys(f"benchmarks/{benchmark.pk}/")
@@ -224,13 +272,13 @@ def test_benchmark_files_in_the_bucket_and_ground_truth_for_organisers_only(s3, 
     assert r.status_code == 200
     assert f'/files/{image.damaged_display.name}'.encode() in r.content
     assert client.get(f"/files/{image.damaged_display.name}").status_code == 200
-    # the organiser's ground-truth download is a signed URL of the bucket; its preview is streamed
+    # the administrator's ground-truth download is a signed URL of the bucket; its preview is streamed
     gt = client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"]))
     assert gt.status_code == 302
     assert fetch(gt["Location"]) == (200, storage.read_bytes(image.restored.name))
     shown = client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"]) + "?display=1")
     assert shown.status_code == 200 and read_image(body(shown)).shape == (48, 64, 3)
-    # nobody else gets it, by the view or by name
+    # nobody else gets it, by the view or by name: not even the researcher who imported the benchmark
     client.force_login(users["researcher"])
     assert client.get(reverse("evaluation:ground-truth", args=[benchmark.pk, "a"])).status_code in (403, 404)
     assert client.get(f"/files/{image.restored.name}").status_code == 404

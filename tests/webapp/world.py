@@ -3,8 +3,9 @@ catalogue and the permission table).
 
 ``base_world``: a dataset with one scan assigned to ``annotator`` (not to ``annotator2``) and one polygon, a
 benchmark imported by ``admin`` (its ground truth hidden from everyone else), a submission draft of
-``researcher`` and a damage model. ``full_world`` adds an overlay preview, a synthetic dataset, a restoration (in a
-roll) and a failed job owned by ``researcher``, a registered detector, and a published survey with one participant.
+``researcher`` and a damage model. ``full_world`` adds the scan's stored files (an image and a small deep-zoom
+pyramid), an artefact bank entry, an overlay preview (rendered), a stored synthetic dataset, a restoration (in a roll)
+and a failed job owned by ``researcher``, a registered detector, and a published survey with one participant.
 """
 from __future__ import annotations
 
@@ -82,10 +83,32 @@ def full_world(users, tmp_path: Path) -> World:
     world.model.save()
     researcher = users["researcher"]
     job = Job.objects.create(kind="diagnostic", owner=researcher, state=Job.State.FAILED, error="boom")
+    # the scan's files: its image and a (small) deep-zoom pyramid, both private (served by views that check)
+    import numpy as np
+    from django.conf import settings
+
+    from annotation.models import BankEntry
+    from webapp import storage
+
+    world.scan.image.save("frame.png", ContentFile(png(90, 16)), save=False)
+    world.scan.tiles_path = storage.save_dzi(f"scans/{world.scan.dataset_id}/scan-{world.scan.pk}/tiles",
+                                             np.full((40, 30), 96, np.uint8), name="scan")
+    world.scan.tiles_state = "ready"
+    world.scan.save()
+    entry = BankEntry(cls="dust", kind="imported", width=16, height=16, area_px=10.0)
+    entry.image.save("dust.png", ContentFile(png(200, 16)), save=False)
+    entry.save()
     preview = OverlayPreview.objects.create(damage_model=world.model, width=64, height=64, created_by=researcher)
+    preview.result = {"files": {"negative": storage.save_bytes(f"previews/preview-{preview.pk}/negative.png",
+                                                               png(30, 16))}}
+    preview.save()
+    out_dir = Path(settings.MEDIA_ROOT) / "synthetic" / "catalogue-synthetic"
     synthetic = SyntheticDataset.objects.create(name="catalogue-synthetic", damage_model=world.model,
-                                                clean_dir=str(tmp_path / "clean"), out_dir=str(tmp_path / "out"),
+                                                clean_dir=str(tmp_path / "clean"), out_dir=str(out_dir),
                                                 created_by=researcher)
+    storage.save_bytes("synthetic/catalogue-synthetic/damaged/0000.png", png(60, 16))
+    storage.save_bytes("synthetic/catalogue-synthetic/manifest.json",
+                       b'{"items": [{"id": "0000", "damaged": "damaged/0000.png", "mask": "damaged/0000.png"}]}')
     restoration = Restoration(created_by=researcher, original_name="frame.png", image_format="PNG", width=16, height=16,
                               channels=3, bit_depth=8, method="inpaint")
     restoration.input.save("frame.png", ContentFile(png(90, 16)), save=False)
@@ -100,7 +123,7 @@ def full_world(users, tmp_path: Path) -> World:
                                           weights_path=str(_shipped_detector()))
     survey = published_survey(record=damage_model_record("catalogue survey model"))
     participant = survey_services.participant_start(survey=survey)
-    world.more.update(job=job, preview=preview, synthetic=synthetic, restoration=restoration, roll=roll,
-                      network=network, survey=survey,
+    world.more.update(job=job, bank_entry=entry, preview=preview, synthetic=synthetic, restoration=restoration,
+                      roll=roll, network=network, survey=survey,
                       pair=survey.pairs.order_by("index").first(), participant=participant)
     return world
