@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from django.db import DatabaseError
 from django.db.models import QuerySet
@@ -63,10 +64,19 @@ def roll_scans(*, roll: Roll) -> list[tuple[Restoration, str]]:
 
 
 def default_detector_path() -> str | None:
-    """The promoted detector's weights file, or None (the shipped one); read by the methods registry."""
+    """A local path of the promoted detector's weights, or None (the shipped one); read by the methods registry.
+
+    The weights are stored (``webapp.storage``): the stored file itself on a local folder, on S3 a cached copy
+    (``storage.local_copy``); a row registered before they were stored names an absolute path, read where it is.
+    """
     try:
-        return (Network.objects.filter(kind=Network.Kind.SEGMENTATION, is_default=True)
+        name = (Network.objects.filter(kind=Network.Kind.SEGMENTATION, is_default=True)
                 .values_list("weights_path", flat=True).first())
     except (DatabaseError, RuntimeError) as exc:  # no database here (a pure run, a test without one, migrating)
         logger.debug("No promoted detector looked up: %s", exc)
         return None
+    if not name or Path(name).is_absolute():
+        return name
+    from webapp import storage
+
+    return str(storage.local_copy(name))

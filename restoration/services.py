@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections import Counter
 from dataclasses import replace
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile, File
+from django.db import transaction
 
 from imaging import io as imio
 from jobs import services as job_services
@@ -236,15 +238,44 @@ def restoration_repair(*, record: Restoration, review: str, progress=None) -> di
     return {"restoration_id": record.pk, "damaged_fraction": result.info["damaged_share"], "components": counts}
 
 
+def network_weights_name(record: Network, filename: str) -> str:
+    """Where a registered network's weights are stored: ``networks/<id>/<file>`` (private: never served by name)."""
+    return f"networks/{record.pk}/{Path(filename).name}"
+
+
 def network_register(*, name: str, kind: str, weights_path: Path, user=None, job=None) -> Network:
+    """Register the checkpoint at the local ``weights_path`` as ``name``: its weights are stored (``webapp.storage``,
+    ``networks/<id>/``) and the record names them; the local file is left where it is (the caller's)."""
     import torch
 
     checkpoint = torch.load(weights_path, map_location="cpu", weights_only=False)
     card = checkpoint.get("card", {}) if isinstance(checkpoint, dict) else {}
-    record, _ = Network.objects.update_or_create(
-        name=name, defaults={"kind": kind, "weights_path": str(weights_path), "card": json.loads(
-            json.dumps(card, default=str)), "created_by": user, "job": job})
+    with transaction.atomic():
+        record, _ = Network.objects.update_or_create(
+            name=name, defaults={"kind": kind, "card": json.loads(json.dumps(card, default=str)), "created_by": user,
+                                 "job": job})
+        old = record.weights_path
+        stored = storage.save_file(network_weights_name(record, Path(weights_path).name), weights_path)
+        Network.objects.filter(pk=record.pk).update(weights_path=stored)
+        record.weights_path = stored
+    if old and old != stored and not Path(old).is_absolute():
+        storage.delete(old)  # the weights it was registered with before
     return record
+
+
+def network_weights(record: Network, *, cache_dir=None) -> Path:
+    """A local path of a registered network's weights, for ``torch.load`` (``restoration.core.unet.load_model``):
+    the stored file on a local folder, a cached copy on S3 (``webapp.storage.local_copy``). A record registered
+    before the weights were stored (an absolute path of this machine) is read where it is."""
+    if Path(record.weights_path).is_absolute():
+        return Path(record.weights_path)
+    return storage.local_copy(record.weights_path, cache_dir)
+
+
+def training_work_dir(job) -> Path:
+    """The local work folder of a training job (its checkpoints while it trains), removed once the network is
+    stored; under ``MEDIA_ROOT/work/`` of the worker that runs it."""
+    return Path(settings.MEDIA_ROOT) / "work" / "training" / f"job-{job.pk}"
 
 
 def training_start(*, kind: str, name: str, dataset_dir: str, epochs: int = 20, seed: int = 0, user=None):
@@ -274,7 +305,8 @@ def training_run(*, job, progress=None) -> dict:
 
     p = job.params
     train = train_segmentation if p["kind"] == "segmentation" else train_restoration
-    out = Path(settings.MEDIA_ROOT) / "models" / f"{p['name']}.pt"
+    work = training_work_dir(job)
+    out = work / f"{p['kind']}.pt"
     out.parent.mkdir(parents=True, exist_ok=True)
     history: list[dict] = []
 
@@ -287,7 +319,8 @@ def training_run(*, job, progress=None) -> dict:
     result = train(dataset_dir=p["dataset_dir"], out=out, epochs=p["epochs"], seed=p["seed"],
                    device="cuda" if torch.cuda.is_available() else "cpu", on_epoch=on_epoch, progress=progress)
     record = network_register(name=p["name"], kind=p["kind"], weights_path=result.path, user=job.owner, job=job)
-    return {"network_id": record.pk, "weights": str(result.path), "history": history}
+    shutil.rmtree(work, ignore_errors=True)
+    return {"network_id": record.pk, "weights": record.weights_path, "history": history}
 
 
 def _damage_model(model_ref: str):
@@ -379,7 +412,8 @@ def detector_training_run(*, job, progress=None) -> dict:
     from jobs.models import Job
 
     p = job.params
-    out = Path(settings.MEDIA_ROOT) / "models" / f"{p['name']}.pt"
+    work = training_work_dir(job)
+    out = work / "detector.pt"
     history: list[dict] = []
 
     def on_eval(ev) -> None:
@@ -391,7 +425,8 @@ def detector_training_run(*, job, progress=None) -> dict:
                             eval_every=max(1, min(100, p["steps"] // 5)), on_eval=on_eval, progress=progress)
     record = network_register(name=p["name"], kind="segmentation", weights_path=result.path, user=job.owner,
                                     job=job)
-    return {"network_id": record.pk, "weights": str(result.path), "history": history}
+    shutil.rmtree(work, ignore_errors=True)
+    return {"network_id": record.pk, "weights": record.weights_path, "history": history}
 
 
 # ----------------------------------------------------------------------------- rolls
@@ -662,7 +697,7 @@ def network_promote(*, record: Network | None) -> Network | None:
         if record.kind != Network.Kind.SEGMENTATION:
             raise ValueError(f"{record.name} is not a damage detector: only detectors are promoted to default.")
         try:
-            net, _ = load_model(record.weights_path)
+            net, _ = load_model(network_weights(record))
         except CheckpointError as exc:
             raise ValueError(f"{record.name} cannot be promoted: {exc}") from None
         if net.config.task != "segmentation" or net.config.out_channels != 1:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("rolls/", views.rolls, name="rolls"),
     path("rolls/<int:roll_id>/", views.roll, name="roll"),
     path("rolls/<int:roll_id>/download/", views.roll_download, name="roll-download"),
+    path("networks/<int:network_id>/weights/", views.network_weights, name="network-weights"),
     path("<int:restoration_id>/", views.detail, name="detail"),
     path("<int:restoration_id>/review/", views.review, name="review"),
     path("<int:restoration_id>/download/<str:what>/", views.download, name="download"),

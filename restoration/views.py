@@ -166,6 +166,18 @@ def networks(request):
     })
 
 
+@permission_required("restoration.train")
+def network_weights(request, network_id: int):
+    """A registered network's weights file (a download; on S3 a signed, expiring redirect), for researchers."""
+    from .models import Network
+
+    record = get_object_or_404(Network, pk=network_id)
+    if not record.weights_path or Path(record.weights_path).is_absolute() or not storage.exists(record.weights_path):
+        raise Http404("This network's weights are not stored.")
+    return storage.serve(record.weights_path, filename=f"{record.name}.pt".replace("/", "-").replace('"', ""),
+                         as_attachment=True)
+
+
 # ----------------------------------------------------------------------------- rolls
 
 

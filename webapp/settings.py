@@ -149,6 +149,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "webapp.staticfiles.GzipStaticFilesStorage"},
 }
+#: Where a worker keeps local copies of stored files it must open by path (network weights for torch), by name:
+#: ``webapp.storage.local_copy``. With media on disk the stored file itself is opened and nothing is copied.
+STORAGE_CACHE_DIR = Path(os.environ.get("STORAGE_CACHE_DIR",
+                                        TEST_RUN_DIR / "storage-cache" if TESTING else VAR_DIR / "storage-cache"))
 #: How long a signed S3 URL (a download of a private file, given after its view checked who asks) stays valid.
 S3_URL_SECONDS = int(os.environ.get("S3_URL_SECONDS", 600))
 

@@ -35,8 +35,8 @@ PUBLIC_PREFIXES = ("benchmarks/",)
 
 __all__ = [
     "PRIVATE_PREFIX", "PUBLIC_PREFIXES", "delete", "delete_names", "delete_tree", "exists", "is_local", "is_private",
-    "list_tree", "member", "open_file", "read_bytes", "save_bytes", "save_dzi", "save_file", "save_tree", "serve",
-    "signed_url", "url",
+    "list_tree", "local_copy", "member", "open_file", "read_bytes", "save_bytes", "save_dzi", "save_file", "save_tree",
+    "serve", "signed_url", "url",
 ]
 
 
@@ -145,6 +145,35 @@ def open_file(name: str) -> File:
 def read_bytes(name: str) -> bytes:
     with open_file(name) as fh:
         return fh.read()
+
+
+def local_copy(name: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """A path of this machine holding the stored file ``name``, for code that opens files by path (torch).
+
+    On a local folder, the stored file itself. On S3, a copy under ``cache_dir`` (``STORAGE_CACHE_DIR``) by the
+    same name, fetched when it is missing or its size differs from the stored object's (written to a temporary
+    file and renamed, so a reader never sees half a file; the names written are never rewritten in place).
+    """
+    name = _check_name(name)
+    if not default_storage.exists(name):
+        raise FileNotFoundError(f"No stored file {name!r}.")
+    if is_local():
+        return Path(default_storage.path(name))
+    from django.conf import settings
+
+    target = Path(cache_dir or settings.STORAGE_CACHE_DIR) / name
+    size = default_storage.size(name)
+    if target.is_file() and target.stat().st_size == size:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    import shutil
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as out, \
+            open_file(name) as source:
+        shutil.copyfileobj(source, out, 1 << 20)
+    os.replace(out.name, target)
+    return target
 
 
 def list_tree(prefix: str) -> list[str]:

@@ -89,6 +89,7 @@ TABLE: dict[str, tuple] = {
       "restoration:rolls": ("GET", 302, 302, 200, 200, 200, 200),
       "restoration:roll": ("GET", 302, 302, 404, 404, 200, 200),
       "restoration:roll-download": ("GET", 302, 302, 404, 404, 302, 302),  # nothing finished: back to the roll
+      "restoration:network-weights": ("GET", 302, 302, 403, 403, 200, 200),  # a registered network's weights
       "restoration:detail": ("GET", 302, 302, 404, 404, 200, 200),
       "restoration:download": ("GET", 302, 302, 404, 404, 200, 200),
     # the review editor of a restoration: the world's has not finished, so its creator is sent back to its page

@@ -39,3 +39,12 @@ def test_only_the_test_build_has_the_hooks(name):
 def test_no_production_bundle_sets_a_window_hook():
     production = frontend_build(FRONTEND / "dist")
     assert {b.name: hooks_in(b) for b in production.glob("*.js") if hooks_in(b)} == {}
+
+
+def test_the_browser_code_never_builds_a_stored_files_address():
+    # the viewers open the addresses the page or the API gives (views that check who asks), never a name of the
+    # storage under /media/ or /files/
+    sources = [p for p in (FRONTEND / "src").rglob("*") if p.suffix in (".js", ".mjs", ".css")]
+    assert sources
+    offenders = [str(p.relative_to(FRONTEND)) for p in sources if re.search(r"/media/|/files/", p.read_text())]
+    assert offenders == []

@@ -90,6 +90,7 @@ def route_kwargs(name: str, params: list[str], world: World) -> dict:
         ("synthesis:preview-file", "key"): "negative",
         ("synthesis:dataset-file", "name"): "damaged/0000.png",
         ("annotation:bank-image", "entry_id"): world.bank_entry.pk,
+        ("restoration:network-weights", "network_id"): world.network.pk,
         ("stored-file", "name"): public_file,
         ("media", "path"): public_file,
         ("admin:view_on_site", "object_id"): world.scan.pk,

@@ -390,3 +390,35 @@ def test_submission_images_are_private_and_served_to_whoever_may_see_the_submiss
     assert client.get(url).status_code == 404
     client.force_login(users["researcher"])
     assert client.get(url).status_code == 200
+
+
+# ---------------------------------------------------------------- restoration: registered networks' weights
+
+@pytest.mark.django_db
+def test_network_weights_in_the_bucket_load_from_a_local_cache(s3, client, users, tmp_path, settings):
+    from restoration import services
+    from restoration.core.unet import load_model
+    from tests.restoration.test_network_storage import checkpoint
+
+    settings.STORAGE_CACHE_DIR = tmp_path / "cache"
+    # given a network registered on one machine
+    record = services.network_register(name="s3-net", kind="segmentation",
+                                             weights_path=checkpoint(tmp_path / "train" / "detector.pt"))
+    # then its weights are a private object of the bucket
+    assert s3.keys("networks/") == [f"networks/{record.pk}/detector.pt"]
+    assert fetch(f"{s3.endpoint}/{s3.bucket}/{record.weights_path}")[0] == 403
+    # a worker loads them with torch from a copy in its cache, fetched once
+    (tmp_path / "train" / "detector.pt").unlink()
+    path = services.network_weights(record)
+    assert path == tmp_path / "cache" / record.weights_path
+    assert load_model(path)[1]["val"] == {"iou": 0.5}
+    mtime = path.stat().st_mtime_ns
+    assert services.network_weights(record) == path and path.stat().st_mtime_ns == mtime
+    # a copy that does not match the stored object is fetched again
+    path.write_bytes(b"truncated")
+    assert load_model(services.network_weights(record))[1]["val"] == {"iou": 0.5}
+    # a researcher's download is a signed, expiring URL of the bucket
+    client.force_login(users["researcher"])
+    r = client.get(reverse("restoration:network-weights", args=[record.pk]))
+    assert r.status_code == 302 and signed_for(r["Location"], 600)
+    assert fetch(r["Location"]) == (200, storage.read_bytes(record.weights_path))

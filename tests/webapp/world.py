@@ -5,7 +5,8 @@ catalogue and the permission table).
 benchmark imported by ``admin`` (its ground truth hidden from everyone else), a submission draft of
 ``researcher`` and a damage model. ``full_world`` adds the scan's stored files (an image and a small deep-zoom
 pyramid), an artefact bank entry, an overlay preview (rendered), a stored synthetic dataset, a restoration (in a roll)
-and a failed job owned by ``researcher``, a registered detector, and a published survey with one participant.
+and a failed job owned by ``researcher``, a registered detector (its weights stored), and a published survey with one
+participant.
 """
 from __future__ import annotations
 
@@ -119,8 +120,9 @@ def full_world(users, tmp_path: Path) -> World:
                                frame_long_mm=35.0)
     restoration.roll = roll
     restoration.save(update_fields=["roll"])
-    network = Network.objects.create(name="catalogue detector", kind="segmentation",
-                                          weights_path=str(_shipped_detector()))
+    network = Network.objects.create(name="catalogue detector", kind="segmentation")
+    network.weights_path = storage.save_file(f"networks/{network.pk}/segmentation-default.pt", _shipped_detector())
+    network.save(update_fields=["weights_path"])
     survey = published_survey(record=damage_model_record("catalogue survey model"))
     participant = survey_services.participant_start(survey=survey)
     world.more.update(job=job, bank_entry=entry, preview=preview, synthetic=synthetic, restoration=restoration,
