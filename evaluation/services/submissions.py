@@ -220,8 +220,9 @@ def submission_finalise(*, submission: Submission, user=None) -> Submission:
 
 def submission_delete(*, submission: Submission) -> None:
     """Remove a submission and its stored files (baseline do-nothing rows share the inputs: kept)."""
+    base = files.submission_base(submission) + "/"
     names = [n for i in submission.images.all() for n in (i.file.name, i.mask.name, i.display.name)
-             if n and n.startswith("leaderboard/")]
+             if n and n.startswith(base)]
     submission.delete()
     files.delete_names(names)
 

@@ -11,6 +11,7 @@ from evaluation.models import Submission, SubmissionImage
 from jobs.models import Job
 from tests.evaluation.leaderboard_support import SHAPE, png, restorations, upload, zip_bytes
 from tests.support import download, site_path
+from webapp import storage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
@@ -198,6 +199,19 @@ def test_image_by_image_draft(researcher, bench, users, client):
     assert not SubmissionImage.objects.exists()
     # good ones are kept; finalising with one missing says which
     assert put("a", good["a.png"]).status_code == 201
+    # (a draft withdrawn takes its stored files with it)
+    r = researcher.post(reverse("evaluation-api-submissions", args=[bench.pk]), {"method_name": "Withdrawn"},
+                        content_type="application/json")
+    withdrawn = r.json()["id"]
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    assert researcher.put(reverse("evaluation-api-submission-image", args=[withdrawn, "a"]),
+                          encode_multipart(BOUNDARY, {"image": upload("a.png", good["a.png"], "image/png")}),
+                          content_type=MULTIPART_CONTENT).status_code == 201
+    stored = SubmissionImage.objects.get(submission_id=withdrawn).file.name
+    assert stored.startswith(f"private/leaderboard/submissions/{withdrawn}/") and storage.exists(stored)
+    assert researcher.delete(reverse("evaluation-api-submission", args=[withdrawn])).status_code == 204
+    assert not storage.exists(stored)
     assert put("b", good["b.png"]).status_code == 201
     finalise = reverse("evaluation-api-submission-finalise", args=[draft])
     r = researcher.post(finalise)
