@@ -40,7 +40,7 @@ class ScanSerializer(serializers.ModelSerializer):
         return reverse("annotation:scan-tiles", args=[scan.pk, PurePosixPath(scan.tiles_path).name])
 
     def get_image_url(self, scan: Scan) -> str | None:
-        """The scan's image file (a download), through the same view check."""
+        """The scan's image file (a download), through the view that checks (``annotation.scan.image``)."""
         return reverse("annotation:scan-image", args=[scan.pk]) if scan.image else None
 
 

@@ -58,8 +58,8 @@ def _open_scan(request, scan_id: int) -> Scan:
 def scan_image(request, scan_id: int):
     """The scan's own image file (a download; on S3 a signed, expiring redirect), for those who may open the scan."""
     scan = _open_scan(request, scan_id)
-    if not scan.image:
-        raise Http404("This scan has no image.")
+    if not scan.image or not can(request.user, "annotation.scan.image", scan):
+        raise Http404("This scan has no image you may download.")
     return storage.serve(scan.image.name, filename=PurePosixPath(scan.image.name).name, as_attachment=True)
 
 

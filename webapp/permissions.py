@@ -80,6 +80,14 @@ def _scan_open(user, scan) -> bool:
     return scan.assignments.filter(annotator=user).exists()
 
 
+def _scan_image(user, scan) -> bool:
+    """A scan's own image file: whoever may open the scan; a review scan's (a restoration's input, not copied) only
+    its restorer's and administrators', as the restoration's own files."""
+    if getattr(scan.dataset, "kind", "") == "review":
+        return _owner("created_by_id")(user, scan)
+    return _scan_open(user, scan)
+
+
 def _dataset_open(user, dataset) -> bool:
     """Researchers every dataset; an annotator the datasets that hold a scan assigned to them."""
     if is_researcher(user):
@@ -115,6 +123,7 @@ RULES: dict[str, Rule] = {
     "annotation.set.create": Rule(_researcher, "Only researchers and administrators create annotation sets."),
     "annotation.scan.view": Rule(_scan_open, "This scan is not assigned to you."),
     "annotation.scan.edit": Rule(_scan_open, "This scan is not assigned to you."),
+    "annotation.scan.image": Rule(_scan_image, "This scan's image is not yours to download."),
     "annotation.scan.upload": Rule(_researcher, "Only researchers and administrators upload scans for annotation."),
     "annotation.scan.assign": Rule(_researcher, "Only researchers and administrators assign scans to annotators."),
     "annotation.scan.view_all": Rule(_researcher, "Annotators see the scans assigned to them."),

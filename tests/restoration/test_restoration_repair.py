@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from django.urls import reverse
 
 from imaging.io import encode_image, read_image, write_image
 from jobs.models import Job
@@ -136,6 +137,14 @@ def test_review_create_stores_the_components_as_a_review_scan(client, users, fin
     assert (scan.width, scan.height, scan.image.name) == (record.width, record.height, record.input.name)
     record.refresh_from_db()
     assert record.review_scan == scan
+    # its image is the restoration's own input: never downloaded through the scan by anyone but the restorer and
+    # administrators, as the restoration's files (a researcher may open the scan in the editor, not download
+    # another user's input)
+    image_url = reverse("annotation:scan-image", args=[scan.pk])
+    client.force_login(users["researcher"])
+    assert client.get(image_url).status_code == 404
+    client.force_login(users["admin"])
+    assert client.get(image_url).status_code == 200
     polygons = list(scan.polygons.order_by("pk"))
     assert len(polygons) == len(doc["components"]) > 0
     assert {p.status for p in polygons} == {"proposed"}
