@@ -213,7 +213,7 @@ def test_preview_job_renders_both_polarities(client, users, small_dataset, celer
     page = client.get(f"/synthesis/previews/{preview.pk}/")
     assert page.status_code == 200 and b'id="preview-viewer"' in page.content
     # what preview.js opens: the preview's own view (which checks who asks), never the stored name
-    url = f"/models/previews/{preview.pk}/files/negative.png"
+    url = f"/synthesis/previews/{preview.pk}/files/negative.png"
     assert url.encode() in page.content and preview.result["files"]["negative"].encode() not in page.content
     assert b"".join(client.get(url).streaming_content) == storage.read_bytes(preview.result["files"]["negative"])
 
