@@ -99,8 +99,9 @@ def test_finetuning_from_reviewed_scans_runs_end_to_end_and_the_promoted_detecto
     assert out["network_id"] == record.pk and out["promoted"] and card["steps"] == 4
     assert len(card["data"]["reviewed_train"]) == 2 and len(card["data"]["reviewed_held_out"]) == 1
     assert card["data"]["synthetic"]["pictures"] == 4 and card["data"]["corpus"] == str(tiny_corpus.resolve())
-    assert card["continued_from"] == tiny_default.weights_path
-    assert card["held_out"]["baseline_weights"] == tiny_default.weights_path
+    # (the weights are stored: torch reads their local copy, services.network_weights)
+    assert card["continued_from"] == str(services.network_weights(tiny_default))
+    assert card["held_out"]["baseline_weights"] == str(services.network_weights(tiny_default))
     for who in ("new", "baseline"):
         assert {"iou", "flagged_share", "rejected_flagged", "scans"} <= set(card["held_out"][who])
     assert "detection_proxy.py --weights-dir" in card["proxy_benchmark"]
@@ -110,11 +111,12 @@ def test_finetuning_from_reviewed_scans_runs_end_to_end_and_the_promoted_detecto
     image, _ = specked(64, 96, seed=20)
     result = registry.restore_image(image, options={"review": False}, device="cpu")
     assert result.info["method"] == registry.DEFAULT_METHOD
-    assert result.info["segmentation_weights"] == record.weights_path
-    assert result.info["segmentation_sha256"] == file_sha256(record.weights_path) != shipped_hash
+    assert result.info["segmentation_weights"] == str(services.network_weights(record))
+    assert result.info["segmentation_sha256"] == file_sha256(services.network_weights(record)) != shipped_hash
     # the networks page shows it as the default with its held-out scores; the shipped file is untouched
     page = client.get("/restoration/networks/").content.decode()
-    assert "(default)" in page and record.weights_path in page and "held out (1 scans)" in page
+    assert "(default)" in page and f"/restoration/networks/{record.pk}/weights/" in page
+    assert "held out (1 scans)" in page
     assert file_sha256(shipped) == shipped_hash
     # going back to the shipped detector is one action too
     assert client.post("/restoration/networks/0/promote/").status_code == 302
@@ -126,7 +128,7 @@ def test_the_command_fine_tunes_and_promotes(reviewed_scans, tiny_default, users
                 "--holdout", "0.34", "--seed", "2", "--lr", "1e-3", "--promote")
     record = Network.objects.get(name="by-command")
     assert record.is_default and record.card["recipe"]["lr"] == 1e-3 and record.card["data"]["synthetic"] is None
-    assert registry.default_segmentation_weights() == registry.Path(record.weights_path)
+    assert registry.default_segmentation_weights() == services.network_weights(record)
 
 
 def test_promotion_is_for_researchers_and_detectors_only(tiny_default, users, tmp_path):
