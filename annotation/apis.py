@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -14,7 +15,14 @@ from annotation.core.formats import export_coco, export_public_json, parse_frame
 from annotation.core.geometry import PolygonError
 from annotation.core.stats import damage_stats
 from imaging.io import ImageError
-from webapp.api import flat_errors, list_window, validated  # noqa: F401 (re-exported)
+from webapp.api import (  # noqa: F401 (flat_errors re-exported)
+    ConflictSerializer,
+    error_responses,
+    flat_errors,
+    list_window,
+    list_window_parameters,
+    validated,
+)
 from webapp.permissions import Allowed, require
 
 from . import selectors, services
@@ -37,13 +45,62 @@ def editable_scan(request, scan_id: int) -> Scan:
     return scan
 
 
+# Documentation only (drf-spectacular): the bodies the views below build as dicts.
+class _AreaSerializer(serializers.Serializer):
+    mean = serializers.FloatField(allow_null=True)
+    std = serializers.FloatField(allow_null=True, help_text="Population standard deviation (ddof=0).")
+
+
+class _ClassStatsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    area_um2 = _AreaSerializer()
+
+
+class AnnotationSetStatsSerializer(serializers.Serializer):
+    dataset = serializers.CharField()
+    scans = serializers.IntegerField()
+    classes = serializers.DictField(child=_ClassStatsSerializer(), help_text="Every damage class, in order.")
+
+
+class _AnnotatorProgressSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    done = serializers.BooleanField()
+
+
+class _AssignmentSerializer(serializers.Serializer):
+    done = serializers.BooleanField()
+
+
+class _ScanProgressSerializer(serializers.Serializer):
+    polygons = serializers.IntegerField()
+    by_class = serializers.DictField(child=serializers.IntegerField())
+    assignment = _AssignmentSerializer(allow_null=True, help_text="The caller's assignment, or null.")
+    annotators = _AnnotatorProgressSerializer(many=True)
+
+
+class ScanDetailSerializer(ScanSerializer):
+    progress = _ScanProgressSerializer()
+    assignment = _AssignmentSerializer(allow_null=True, help_text="progress.assignment again.")
+
+    class Meta(ScanSerializer.Meta):
+        fields = (*ScanSerializer.Meta.fields, "progress", "assignment")
+        read_only_fields = fields
+
+
+ScanDoneSerializer = inline_serializer("ScanDone", {"done": serializers.BooleanField(default=True)})
+
+
 class AnnotationSetListApi(APIView):
     permission_classes = (Allowed("annotation.set.create", read="annotation.view"),)
 
+    @extend_schema(parameters=list_window_parameters(),
+                   responses={200: AnnotationSetSerializer(many=True), **error_responses(400, 401, 403)})
     def get(self, request):
         return Response(AnnotationSetSerializer(list_window(request, selectors.annotation_set_list(user=request.user)),
                                                 many=True).data)
 
+    @extend_schema(request=AnnotationSetSerializer,
+                   responses={201: AnnotationSetSerializer, **error_responses(400, 401, 403)})
     def post(self, request):
         data = validated(AnnotationSetSerializer, request.data)
         if AnnotationSet.objects.filter(name=data["name"]).exists():
@@ -54,6 +111,7 @@ class AnnotationSetListApi(APIView):
 
 
 class AnnotationSetStatsApi(APIView):
+    @extend_schema(responses={200: AnnotationSetStatsSerializer, **error_responses(401, 403, 404)})
     def get(self, request, set_id: int):
         dataset, _, scans = selectors.annotation_set_open_for(user=request.user, dataset_id=set_id)
         return Response(damage_stats(scans, name=dataset.name))
@@ -65,6 +123,10 @@ class AnnotationSetExportApi(APIView):
     (``format`` is taken by DRF's content negotiation, hence ``as``.)
     """
 
+    @extend_schema(
+        parameters=[OpenApiParameter("as", str, enum=["json", "coco"],
+                                     description="json (default): public format per scan; coco: one COCO dataset.")],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **error_responses(400, 401, 403, 404)})
     def get(self, request, set_id: int):
         import json
 
@@ -87,12 +149,17 @@ class AnnotationSetExportApi(APIView):
 class ScanListApi(APIView):
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
+    @extend_schema(parameters=[OpenApiParameter("dataset", str, description="Only the scans of this annotation set."),
+                               *list_window_parameters()],
+                   responses={200: ScanSerializer(many=True), **error_responses(400, 401, 403)})
     def get(self, request):
         qs = selectors.scan_list_for(user=request.user)
         if "dataset" in request.query_params:
             qs = qs.filter(dataset__name=request.query_params["dataset"])
         return Response(ScanSerializer(list_window(request, qs), many=True).data)
 
+    @extend_schema(request={"multipart/form-data": ScanCreateSerializer, "application/json": ScanCreateSerializer},
+                   responses={201: ScanSerializer, **error_responses(400, 401, 403)})
     def post(self, request):
         require(request.user, "annotation.scan.upload")
         data = validated(ScanCreateSerializer, request.data)
@@ -114,6 +181,7 @@ class ScanListApi(APIView):
 
 
 class ScanDetailApi(APIView):
+    @extend_schema(responses={200: ScanDetailSerializer, **error_responses(401, 403, 404)})
     def get(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
         body = ScanSerializer(scan).data
@@ -123,7 +191,7 @@ class ScanDetailApi(APIView):
 
 
 class ScanPolygonsApi(APIView):
-    @extend_schema(responses=PolygonSerializer(many=True))
+    @extend_schema(parameters=list_window_parameters(), responses=PolygonSerializer(many=True))
     def get(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
         polygons = list_window(request, scan.polygons.select_related("created_by"))
@@ -152,7 +220,7 @@ class PolygonDetailApi(APIView):
     def get(self, request, polygon_id: int):
         return Response(PolygonSerializer(self._polygon(request, polygon_id)).data)
 
-    @extend_schema(request=PolygonPatchSerializer, responses={200: PolygonSerializer, 409: None})
+    @extend_schema(request=PolygonPatchSerializer, responses={200: PolygonSerializer, 409: ConflictSerializer})
     def patch(self, request, polygon_id: int):
         polygon = self._polygon(request, polygon_id)
         data = validated(PolygonPatchSerializer, request.data)
@@ -173,6 +241,8 @@ class PolygonDetailApi(APIView):
 
 
 class ScanDoneApi(APIView):
+    @extend_schema(request=ScanDoneSerializer,
+                   responses={200: ScanDoneSerializer, **error_responses(400, 401, 403, 404)})
     def post(self, request, scan_id: int):
         scan = editable_scan(request, scan_id)
         done = request.data.get("done", True)
@@ -185,6 +255,11 @@ class ScanDoneApi(APIView):
 class BankListApi(APIView):
     permission_classes = (Allowed("annotation.bank.view"),)
 
+    @extend_schema(parameters=[OpenApiParameter("cls", str, description="Only this damage class."),
+                               OpenApiParameter("min_area", float, description="Area in pixels at least this."),
+                               OpenApiParameter("max_area", float, description="Area in pixels at most this."),
+                               *list_window_parameters(default_limit=500)],
+                   responses={200: BankEntrySerializer(many=True), **error_responses(400, 401, 403)})
     def get(self, request):
         qs = BankEntry.objects.all()
         params = request.query_params

@@ -10,6 +10,8 @@ from annotation.core.types import CLASSES, FrameGeometry
 CLASS_CHOICES = [(c, c.capitalize()) for c in CLASSES]
 #: The class of a proposed component whose shape does not tell (restoration.core.components): review datasets only.
 UNKNOWN_CLASS = "unknown"
+#: A scan's film format: each of FILM_FORMATS by its label, or custom (``frame_mm`` given).
+FILM_FORMAT_CHOICES = [(k, v[0]) for k, v in FILM_FORMATS.items()] + [("custom", "Custom")]
 POLYGON_CLASS_CHOICES = [*CLASS_CHOICES, (UNKNOWN_CLASS, "Unknown (review only)")]
 
 
@@ -56,7 +58,7 @@ class Scan(models.Model):
     bit_depth = models.PositiveSmallIntegerField(default=0)
     image_format = models.CharField(max_length=16, blank=True)
     film_format = models.CharField(max_length=32, default=DEFAULT_FILM_FORMAT,
-                                   choices=[(k, v[0]) for k, v in FILM_FORMATS.items()] + [("custom", "Custom")])
+                                   choices=FILM_FORMAT_CHOICES)
     frame_long_mm = models.FloatField(default=35.0)
     frame_short_mm = models.FloatField(default=24.0)
     polarity = models.CharField(max_length=16, choices=Polarity.choices, default=Polarity.NEGATIVE)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.api import StrictSerializer, list_window
+from webapp.api import ConflictSerializer, StrictSerializer, error_responses, list_window, list_window_parameters
 from webapp.permissions import Allowed
 
 from . import services
@@ -17,6 +18,8 @@ from .serializers import JobSerializer
 class JobListApi(APIView):
     permission_classes = (Allowed("jobs.list"),)
 
+    @extend_schema(parameters=list_window_parameters(default_limit=200),
+                   responses={200: JobSerializer(many=True), **error_responses(400, 401, 403)})
     def get(self, request):
         qs = list_window(request, job_list_visible(user=request.user), default_limit=200)
         return Response(JobSerializer(qs, many=True).data)
@@ -25,6 +28,7 @@ class JobListApi(APIView):
 class JobDetailApi(APIView):
     permission_classes = (Allowed("jobs.list"),)
 
+    @extend_schema(responses={200: JobSerializer, **error_responses(401, 403, 404)})
     def get(self, request, job_id: int):
         job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
         return Response(JobSerializer(job).data)
@@ -35,6 +39,7 @@ class JobCancelApi(APIView):
 
     permission_classes = (Allowed("jobs.list"),)
 
+    @extend_schema(request=None, responses={200: JobSerializer, **error_responses(401, 403, 404)})
     def post(self, request, job_id: int):
         job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
         services.job_cancel(job=job)
@@ -46,6 +51,8 @@ class JobRetryApi(APIView):
 
     permission_classes = (Allowed("jobs.list"),)
 
+    @extend_schema(request=None, responses={202: JobSerializer, **error_responses(401, 403, 404),
+                                            409: ConflictSerializer})
     def post(self, request, job_id: int):
         job = get_object_or_404(job_list_visible(user=request.user), pk=job_id)
         try:
@@ -58,10 +65,12 @@ class JobRetryApi(APIView):
 class DiagnosticJobApi(APIView):
     permission_classes = (Allowed("jobs.diagnostic"),)
 
+    @extend_schema_serializer(component_name="DiagnosticJobInput")
     class InputSerializer(StrictSerializer):
         steps = serializers.IntegerField(min_value=1, max_value=1000, default=5)
         queue = serializers.ChoiceField(choices=["cpu", "gpu"], default="cpu")
 
+    @extend_schema(request=InputSerializer, responses={201: JobSerializer, **error_responses(400, 401, 403)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from imaging.io import ImageError
 from jobs.serializers import JobSerializer
 from restoration.core.methods import MethodError
-from webapp.api import StrictSerializer, list_window, validated
+from webapp.api import StrictSerializer, error_responses, list_window, list_window_parameters, validated
 from webapp.permissions import Allowed
 
 from . import services
@@ -40,9 +40,49 @@ def restoration_body(record: Restoration) -> dict:
     }
 
 
+# Documentation only (drf-spectacular): the bodies the views below build as dicts.
+class MethodSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    needs_weights = serializers.BooleanField()
+    needs_gpu = serializers.BooleanField()
+    available = serializers.BooleanField()
+    reason_unavailable = serializers.CharField(allow_null=True)
+    defaults = serializers.DictField(help_text="Each option's default value.")
+    limits = serializers.DictField(child=serializers.ListField(),
+                                   help_text="Per option: [low, high] for a number, the allowed values for a string.")
+
+
+class _RestorationDownloadsSerializer(serializers.Serializer):
+    input = serializers.CharField()
+    restored = serializers.CharField(required=False, help_text="Once the restoration has finished.")
+    mask = serializers.CharField(required=False, help_text="Once the restoration has finished.")
+
+
+class RestorationSerializer(serializers.Serializer):
+    """``restoration_body``."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    method = serializers.CharField()
+    options = serializers.DictField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    channels = serializers.IntegerField()
+    bit_depth = serializers.IntegerField()
+    format = serializers.CharField()
+    info = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    job = JobSerializer(allow_null=True)
+    downloads = _RestorationDownloadsSerializer()
+    page = serializers.CharField()
+
+
 class MethodListApi(APIView):
     permission_classes = (Allowed("restoration.create"),)
 
+    @extend_schema(responses={200: MethodSerializer(many=True), **error_responses(401, 403)})
     def get(self, request):
         return Response(services.methods_describe())
 
@@ -51,15 +91,20 @@ class RestorationListApi(APIView):
     permission_classes = (Allowed("restoration.create"),)
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
+    @extend_schema_serializer(component_name="RestorationInput")
     class InputSerializer(StrictSerializer):
         image = serializers.FileField()
         method = serializers.CharField(required=False, allow_blank=True)
         options = serializers.CharField(required=False, default="{}", help_text="A JSON object of method options.")
 
+    @extend_schema(parameters=list_window_parameters(default_limit=200),
+                   responses={200: RestorationSerializer(many=True), **error_responses(400, 401, 403)})
     def get(self, request):
         records = list_window(request, restoration_list_for(user=request.user), default_limit=200)
         return Response([restoration_body(r) for r in records])
 
+    @extend_schema(request={"multipart/form-data": InputSerializer},
+                   responses={202: RestorationSerializer, **error_responses(400, 401, 403)})
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         try:
@@ -82,6 +127,7 @@ class RestorationListApi(APIView):
 class RestorationDetailApi(APIView):
     permission_classes = (Allowed("restoration.create"),)
 
+    @extend_schema(responses={200: RestorationSerializer, **error_responses(401, 403, 404)})
     def get(self, request, restoration_id: int):
         return Response(restoration_body(get_object_or_404(restoration_list_for(user=request.user),
                                                            pk=restoration_id)))

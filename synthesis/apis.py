@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 
 from annotation.models import AnnotationSet
 from jobs.serializers import JobSerializer
-from webapp.api import StrictSerializer, list_window, validated
+from webapp.api import StrictSerializer, error_responses, list_window, list_window_parameters, validated
 from webapp.paths import server_folder
 from webapp.permissions import Allowed
 
@@ -27,9 +28,39 @@ class DamageModelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Documentation only (drf-spectacular): the bodies the views below build as dicts.
+class DamageModelSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    dataset = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class PreviewStartedSerializer(serializers.Serializer):
+    preview_id = serializers.IntegerField()
+    job = JobSerializer()
+
+
+class SyntheticDatasetSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    model = serializers.IntegerField(help_text="The damage model's id.")
+    count = serializers.IntegerField()
+    summary = serializers.DictField()
+    job = serializers.IntegerField(allow_null=True, help_text="The building job's id.")
+
+
+class SyntheticDatasetStartedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    job = JobSerializer()
+
+
 class DamageModelListApi(APIView):
     permission_classes = (Allowed("synthesis.view"),)
 
+    @extend_schema(parameters=list_window_parameters(),
+                   responses={200: DamageModelSummarySerializer(many=True), **error_responses(400, 401, 403)})
     def get(self, request):
         qs = DamageModel.objects.select_related("dataset").defer("params")
         return Response([{"id": m.id, "name": m.name, "version": m.version,
@@ -40,6 +71,7 @@ class DamageModelListApi(APIView):
 class DamageModelDetailApi(APIView):
     permission_classes = (Allowed("synthesis.view"),)
 
+    @extend_schema(responses={200: DamageModelSerializer, **error_responses(401, 403, 404)})
     def get(self, request, model_id: int):
         return Response(DamageModelSerializer(get_object_or_404(DamageModel, pk=model_id)).data)
 
@@ -47,11 +79,13 @@ class DamageModelDetailApi(APIView):
 class DamageModelFitApi(APIView):
     permission_classes = (Allowed("synthesis.model.fit"),)
 
+    @extend_schema_serializer(component_name="DamageModelFitInput")
     class InputSerializer(StrictSerializer):
         dataset = serializers.CharField()
         name = serializers.CharField(max_length=200)
         scans = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
+    @extend_schema(request=InputSerializer, responses={202: JobSerializer, **error_responses(400, 401, 403)})
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         dataset = AnnotationSet.objects.filter(name=data["dataset"]).first()
@@ -65,6 +99,7 @@ class DamageModelFitApi(APIView):
 class PreviewCreateApi(APIView):
     permission_classes = (Allowed("synthesis.preview.create"),)
 
+    @extend_schema_serializer(component_name="PreviewInput")
     class InputSerializer(StrictSerializer):
         width = serializers.IntegerField(min_value=16, max_value=20000, default=1024)
         height = serializers.IntegerField(min_value=16, max_value=20000, default=704)
@@ -72,6 +107,8 @@ class PreviewCreateApi(APIView):
         damage_level = serializers.FloatField(min_value=0.01, max_value=20, default=1.0)
         image = serializers.FileField(required=False)
 
+    @extend_schema(request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
+                   responses={202: PreviewStartedSerializer, **error_responses(400, 401, 403, 404)})
     def post(self, request, model_id: int):
         record = get_object_or_404(DamageModel, pk=model_id)
         data = validated(self.InputSerializer, request.data)
@@ -89,6 +126,7 @@ class SyntheticDatasetCreateApi(APIView):
     permission_classes = (Allowed("synthesis.dataset.create", read="synthesis.view"),)
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
+    @extend_schema_serializer(component_name="SyntheticDatasetInput")
     class InputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=200)
         model = serializers.IntegerField()
@@ -105,11 +143,15 @@ class SyntheticDatasetCreateApi(APIView):
         allow_empty = serializers.BooleanField(default=False,
                                                help_text="Build even when most items would hold no damage.")
 
+    @extend_schema(parameters=list_window_parameters(),
+                   responses={200: SyntheticDatasetSummarySerializer(many=True), **error_responses(400, 401, 403)})
     def get(self, request):
         return Response([{"id": d.id, "name": d.name, "model": d.damage_model_id, "count": d.count,
                           "summary": d.summary, "job": d.job_id}
                          for d in list_window(request, SyntheticDataset.objects.order_by("pk"))])
 
+    @extend_schema(request={"multipart/form-data": InputSerializer, "application/json": InputSerializer},
+                   responses={202: SyntheticDatasetStartedSerializer, **error_responses(400, 401, 403, 404)})
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         record = get_object_or_404(DamageModel, pk=data["model"])

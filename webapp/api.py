@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -112,3 +113,32 @@ def list_window(request, queryset, *, max_limit: int = MAX_LIMIT, default_limit:
     offset = number("offset", 0, MAX_OFFSET) or 0
     limit = number("limit", 1, max_limit) or default_limit
     return queryset[offset:offset + limit] if limit is not None else queryset[offset:]
+
+
+# --- the OpenAPI schema (drf-spectacular) ---------------------------------------------------------------------
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The body of every API error (``exception_handler``): ``{"detail": sentence, "code": code}``."""
+
+    detail = serializers.CharField(help_text="One readable sentence: what is wrong.")
+    code = serializers.CharField(help_text="invalid, not_authenticated, permission_denied, not_found, "
+                                           "method_not_allowed, throttled, parse_error...")
+
+
+class ConflictSerializer(serializers.Serializer):
+    """A 409 a view answers itself (a job in another state, a stale polygon version): ``{"detail": sentence}``."""
+
+    detail = serializers.CharField(help_text="One readable sentence: why the request conflicts.")
+
+
+def error_responses(*status_codes: int) -> dict:
+    """``{status: ApiErrorSerializer}`` for ``extend_schema(responses=...)``: the 4xx a view answers."""
+    return dict.fromkeys(status_codes, ApiErrorSerializer)
+
+
+def list_window_parameters(*, max_limit: int = MAX_LIMIT, default_limit: int | None = None) -> list:
+    """The ``?offset=`` and ``?limit=`` query parameters of ``list_window``, for ``extend_schema(parameters=...)``."""
+    default = f"default {default_limit:,}" if default_limit is not None else "default all"
+    return [OpenApiParameter("offset", int, description=f"Items to skip (0 to {MAX_OFFSET:,}; default 0)."),
+            OpenApiParameter("limit", int, description=f"At most this many (1 to {max_limit:,}; {default}).")]

@@ -220,6 +220,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets used by fields of the same name in several components, named once (else a hash suffix).
+    "ENUM_NAME_OVERRIDES": {
+        "DamageClassEnum": "annotation.core.types.CLASSES",
+        "FilmFormatEnum": "annotation.models.FILM_FORMAT_CHOICES",
+        "ScanPolarityEnum": "annotation.models.Scan.Polarity",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------
