@@ -115,7 +115,7 @@ def scan_upload(*, dataset_name: str, user=None, **scan_fields) -> Scan:
 
 def scan_tiles_enqueue(*, scan: Scan, user=None):
     """Start the job that builds the scan's deep-zoom pyramid (a grey canvas when it has no pixels)."""
-    return job_services.job_submit(kind="scan.tiles", owner=user, params={"scan_id": scan.pk})
+    return job_services.job_submit(kind="scan.tiles", user=user, params={"scan_id": scan.pk})
 
 
 def scan_build_tiles(*, scan: Scan, progress=None) -> str:

@@ -31,7 +31,7 @@ def benchmark_import(*, job, progress) -> dict:
     try:
         benchmark = benchmarks.benchmark_import_zip(
             archive=archive, name=params["name"], threshold=params["threshold"], dilation=params["dilation"],
-            description=params.get("description", ""), source=params.get("source", ""), user=job.owner,
+            description=params.get("description", ""), source=params.get("source", ""), user=job.created_by,
             progress=progress)
     finally:
         archive.unlink(missing_ok=True)

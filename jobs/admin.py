@@ -5,7 +5,7 @@ from .models import Job
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "owner", "state", "progress", "queue", "device", "created_at", "finished_at")
+    list_display = ("id", "kind", "created_by", "state", "progress", "queue", "device", "created_at", "finished_at")
     list_filter = ("state", "kind", "queue")
     search_fields = ("kind", "message", "error")
     readonly_fields = ("created_at", "started_at", "finished_at", "celery_task_id", "attempts", "worker", "lease_token",

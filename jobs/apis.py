@@ -75,6 +75,6 @@ class DiagnosticJobApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         queue = data.validated_data["queue"]
-        job = services.job_submit(kind="diagnostic.gpu" if queue == "gpu" else "diagnostic", owner=request.user,
+        job = services.job_submit(kind="diagnostic.gpu" if queue == "gpu" else "diagnostic", user=request.user,
                                   params={"steps": data.validated_data["steps"]})
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)

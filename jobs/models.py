@@ -27,7 +27,7 @@ class Job(models.Model):
     RETRYABLE_STATES = (State.FAILED, State.CANCELLED, State.INTERRUPTED)
 
     kind = models.CharField(max_length=64, db_index=True, help_text="What the job does, e.g. 'scan.tiles'.")
-    owner = models.ForeignKey(
+    created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)

@@ -10,4 +10,4 @@ from .models import Job
 
 def job_list_visible(*, user) -> QuerySet[Job]:
     """Jobs a user may see (``webapp.permissions``): their own; administrators every one."""
-    return visible(user, "job", Job.objects.select_related("owner"))
+    return visible(user, "job", Job.objects.select_related("created_by"))

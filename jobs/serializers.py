@@ -8,7 +8,7 @@ class JobSerializer(serializers.ModelSerializer):
     """A job as pages and clients see it: ``error`` is the sentence for a person (the traceback stays in the
     admin and the log), ``result_links`` the pages of what it made."""
 
-    owner = serializers.CharField(source="owner.username", default=None, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
     is_terminal = serializers.BooleanField(read_only=True)
     cancel_requested = serializers.BooleanField(read_only=True)
@@ -22,7 +22,7 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = (
-            "id", "kind", "owner", "state", "state_display", "queue", "progress", "current", "total", "message",
+            "id", "kind", "created_by", "state", "state_display", "queue", "progress", "current", "total", "message",
             "error", "params", "result", "result_links", "result_facts", "device", "attempts", "created_at",
             "started_at", "finished_at", "duration_seconds", "is_terminal", "can_cancel", "can_retry",
             "cancel_requested", "worker", "heartbeat_at", "lease_expires_at",

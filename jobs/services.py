@@ -17,20 +17,20 @@ from .registry import QUEUES, kind_get, kinds
 logger = logging.getLogger(__name__)
 
 
-def job_create(*, kind: str, owner=None, params: dict[str, Any] | None = None, queue: str = "cpu") -> Job:
+def job_create(*, kind: str, user=None, params: dict[str, Any] | None = None, queue: str = "cpu") -> Job:
     """A pending job row, not sent anywhere (``job_submit`` creates and sends a declared kind)."""
     if queue not in QUEUES:
         raise ValueError(f"Unknown queue {queue!r}; use 'cpu' or 'gpu'.")
-    return Job.objects.create(kind=kind, owner=owner, params=params or {}, queue=queue)
+    return Job.objects.create(kind=kind, created_by=user, params=params or {}, queue=queue)
 
 
-def job_submit(*, kind: str, params: dict[str, Any] | None = None, owner=None, record=None) -> Job:
+def job_submit(*, kind: str, params: dict[str, Any] | None = None, user=None, record=None) -> Job:
     """Create a job of the declared ``kind`` on its queue and send it once the transaction commits.
 
     ``record`` (a model with a ``job`` foreign key) is linked to the job first.
     """
     spec = kind_get(kind)
-    job = job_create(kind=kind, owner=owner, params=params, queue=spec.queue)
+    job = job_create(kind=kind, user=user, params=params, queue=spec.queue)
     if record is not None:
         record.job = job
         record.save(update_fields=["job"])

@@ -58,7 +58,7 @@ def restoration_create(*, user, image: bytes | str | Path, filename: str, method
 
 def restoration_enqueue(*, record: Restoration):
     """Start the restoration job of a stored record (``gpu`` queue)."""
-    return job_services.job_submit(kind="restoration.run", record=record, owner=record.created_by,
+    return job_services.job_submit(kind="restoration.run", record=record, user=record.created_by,
                                    params={"restoration_id": record.pk})
 
 
@@ -203,7 +203,7 @@ def restoration_repair_start(*, record: Restoration, components, user=None):
     name = storage.save_bytes(f"{viewer_prefix(record).rsplit('/', 1)[0]}/review-{uuid.uuid4().hex}.json",
                               json.dumps(components_document(comps, width=record.width,
                                                              height=record.height)).encode())
-    return job_services.job_submit(kind="restoration.repair", record=record, owner=user or record.created_by,
+    return job_services.job_submit(kind="restoration.repair", record=record, user=user or record.created_by,
                                    params={"restoration_id": record.pk, "review": name})
 
 
@@ -291,7 +291,7 @@ def training_start(*, kind: str, name: str, dataset_dir: str, epochs: int = 20, 
     if not 1 <= epochs <= 1000:
         raise ValueError("Epochs must be between 1 and 1000.")
     load_manifest(dataset_dir)  # a clear error now rather than in the worker
-    return job_services.job_submit(kind=f"train.{kind}", owner=user,
+    return job_services.job_submit(kind=f"train.{kind}", user=user,
                                    params={"kind": kind, "name": name, "dataset_dir": str(dataset_dir),
                                            "epochs": epochs, "seed": seed})
 
@@ -318,7 +318,7 @@ def training_run(*, job, progress=None) -> dict:
 
     result = train(dataset_dir=p["dataset_dir"], out=out, epochs=p["epochs"], seed=p["seed"],
                    device="cuda" if torch.cuda.is_available() else "cpu", on_epoch=on_epoch, progress=progress)
-    record = network_register(name=p["name"], kind=p["kind"], weights_path=result.path, user=job.owner, job=job)
+    record = network_register(name=p["name"], kind=p["kind"], weights_path=result.path, user=job.created_by, job=job)
     shutil.rmtree(work, ignore_errors=True)
     return {"network_id": record.pk, "weights": record.weights_path, "history": history}
 
@@ -403,7 +403,7 @@ def detector_training_start(*, name: str, corpus_dir: str, steps: int = 1500, se
     if not 1 <= steps <= 1_000_000:
         raise ValueError("Steps must be between 1 and 1,000,000.")
     load_corpus(corpus_dir, split="train")  # a clear error now rather than in the worker
-    return job_services.job_submit(kind="train.detector", owner=user,
+    return job_services.job_submit(kind="train.detector", user=user,
                                    params={"name": name, "corpus_dir": str(corpus_dir), "steps": steps, "seed": seed})
 
 
@@ -423,7 +423,7 @@ def detector_training_run(*, job, progress=None) -> dict:
 
     result = detector_train(corpus_dir=p["corpus_dir"], out=out, steps=p["steps"], seed=p["seed"],
                             eval_every=max(1, min(100, p["steps"] // 5)), on_eval=on_eval, progress=progress)
-    record = network_register(name=p["name"], kind="segmentation", weights_path=result.path, user=job.owner,
+    record = network_register(name=p["name"], kind="segmentation", weights_path=result.path, user=job.created_by,
                                     job=job)
     shutil.rmtree(work, ignore_errors=True)
     return {"network_id": record.pk, "weights": record.weights_path, "history": history}
@@ -604,7 +604,7 @@ def detector_finetune_start(*, name: str, steps: int = 300, lr: float = 2e-4, se
         from restoration.core.corpus import load_corpus
 
         load_corpus(corpus_dir, split="train")
-    return job_services.job_submit(kind="train.finetune", owner=user, params={
+    return job_services.job_submit(kind="train.finetune", user=user, params={
         "name": name, "steps": steps, "lr": lr, "seed": seed, "holdout": holdout, "corpus_dir": corpus_dir,
         "crop": crop, "batch_size": batch_size, "promote": promote})
 
@@ -676,7 +676,7 @@ def detector_finetune_run(*, job, progress=None) -> dict:
 
     record = detector_finetune(name=p["name"], steps=p["steps"], lr=p["lr"], seed=p["seed"], holdout=p["holdout"],
                                corpus_dir=p.get("corpus_dir"), crop=p.get("crop", 192),
-                               batch_size=p.get("batch_size", 8), user=job.owner, job=job, progress=progress,
+                               batch_size=p.get("batch_size", 8), user=job.created_by, job=job, progress=progress,
                                on_log=on_log)
     if p.get("promote"):
         network_promote(record=record)

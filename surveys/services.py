@@ -136,7 +136,7 @@ def survey_build_enqueue(*, survey: Survey, user=None):
             raise SurveyError(f"A {survey.get_state_display().lower()} survey cannot be rebuilt; only a draft or "
                               "a ready one can.")
         _delete_pairs(survey)
-        job = job_services.job_submit(kind="survey.build_pairs", owner=user, params={"survey_id": survey.pk})
+        job = job_services.job_submit(kind="survey.build_pairs", user=user, params={"survey_id": survey.pk})
         survey.state, survey.build_error, survey.build_summary, survey.build_job = (
             Survey.State.BUILDING, "", {}, job)
         survey.save(update_fields=["state", "build_error", "build_summary", "build_job"])

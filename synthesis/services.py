@@ -102,7 +102,7 @@ def damage_model_fit(*, dataset: AnnotationSet, name: str, scan_names: list[str]
 
 
 def damage_model_fit_enqueue(*, dataset: AnnotationSet, name: str, scan_names: list[str] | None = None, user=None):
-    return job_services.job_submit(kind="damage_model.fit", owner=user,
+    return job_services.job_submit(kind="damage_model.fit", user=user,
                                    params={"dataset_id": dataset.pk, "name": name, "scan_names": scan_names or []})
 
 
@@ -185,7 +185,7 @@ def preview_create(*, record: DamageModel, width: int, height: int, seed: int, d
         from django.core.files.base import ContentFile
 
         preview.source_image.save(Path(source_image.name).name, ContentFile(data), save=True)
-    job_services.job_submit(kind="overlay.preview", record=preview, owner=user, params={"preview_id": preview.pk})
+    job_services.job_submit(kind="overlay.preview", record=preview, user=user, params={"preview_id": preview.pk})
     return preview
 
 
@@ -275,7 +275,7 @@ def synthetic_dataset_create(*, name: str, record: DamageModel, clean_dir: str, 
         name=name, damage_model=record, clean_dir=str(clean_dir), out_dir=out, count=count or len(sources),
         seed=seed, options=options or {}, summary={"expected_empty": check.empty}, created_by=user)
     if enqueue:
-        job_services.job_submit(kind="dataset.build", record=dataset, owner=user, params={"dataset_id": dataset.pk})
+        job_services.job_submit(kind="dataset.build", record=dataset, user=user, params={"dataset_id": dataset.pk})
     return dataset
 
 

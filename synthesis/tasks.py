@@ -12,7 +12,7 @@ from .models import OverlayPreview, SyntheticDataset
 def damage_model_fit(*, job, progress) -> dict:
     dataset = AnnotationSet.objects.get(pk=job.params["dataset_id"])
     record = services.damage_model_fit(dataset=dataset, name=job.params["name"],
-                                       scan_names=job.params.get("scan_names") or None, user=job.owner,
+                                       scan_names=job.params.get("scan_names") or None, user=job.created_by,
                                        progress=progress)
     return {"damage_model_id": record.pk, "label": record.label, "url": f"/synthesis/damage-models/{record.pk}/"}
 

@@ -13,7 +13,7 @@ object take it as ``obj`` (a scan, a restoration, a submission...). Around it:
 - ``Allowed(action)`` is the DRF permission class of the APIs (anonymous callers get 401);
 - ``visible(user, kind, queryset)`` narrows a queryset to what the user may see (selectors use it).
 
-Nothing here imports an app: objects are read by their fields (``created_by_id``, a job's ``owner_id``).
+Nothing here imports an app: objects are read by their fields (``created_by_id``, a job's too).
 """
 from __future__ import annotations
 
@@ -159,9 +159,9 @@ RULES: dict[str, Rule] = {
     "surveys.manage": Rule(_researcher, "Only researchers and administrators design and read surveys."),
     # jobs: everyone follows their own
     "jobs.list": Rule(_signed_in, "Log in to follow your jobs."),
-    "jobs.view": Rule(_owner("owner_id"), "This job is not yours."),
+    "jobs.view": Rule(_owner("created_by_id"), "This job is not yours."),
     "jobs.view_all": Rule(_administrator, "Only administrators see everyone's jobs."),
-    "jobs.control": Rule(_owner("owner_id"), "This job is not yours."),
+    "jobs.control": Rule(_owner("created_by_id"), "This job is not yours."),
     "jobs.diagnostic": Rule(_signed_in, "Log in to start a job."),
 }
 
@@ -247,7 +247,7 @@ _SCOPES: dict[str, Callable] = {
     "scan": _scans,
     "restoration": _owned("created_by"),
     "roll": _owned("created_by"),
-    "job": _owned("owner"),
+    "job": _owned("created_by"),
     "submission": _submissions,
     "annotation_set": _annotation_sets,
 }

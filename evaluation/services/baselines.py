@@ -130,5 +130,5 @@ def baselines_compute(*, benchmark: Benchmark, methods: list[str] | None = None,
 
 def baselines_enqueue(*, benchmark: Benchmark, methods: list[str] | None = None, user=None):
     """Start the job that computes the baseline rows (queue ``gpu``)."""
-    return job_services.job_submit(kind="benchmark.baselines", owner=user,
+    return job_services.job_submit(kind="benchmark.baselines", user=user,
                                    params={"benchmark_id": benchmark.pk, "methods": methods or []})

@@ -168,7 +168,7 @@ def benchmark_import_enqueue(*, upload, name: str, threshold: float = DEFAULT_DA
     folder = Path(settings.VAR_DIR) / "uploads" / "benchmarks"
     folder.mkdir(parents=True, exist_ok=True)
     path = files.copy_upload(upload, folder / f"{uuid.uuid4().hex}.zip")
-    return job_services.job_submit(kind="benchmark.import", owner=user, params={
+    return job_services.job_submit(kind="benchmark.import", user=user, params={
         "archive": str(path), "name": name, "threshold": float(threshold), "dilation": int(dilation),
         "description": description, "source": getattr(upload, "name", "upload")})
 

@@ -230,7 +230,7 @@ def submission_delete(*, submission: Submission) -> None:
 def submission_score_enqueue(*, submission: Submission, user=None):
     """Start the job that scores ``submission`` (queue ``gpu``: LPIPS runs on a GPU where there is one)."""
     with transaction.atomic():  # the job is sent once the submission says it is pending
-        job = job_services.job_submit(kind="submission.score", owner=user or submission.created_by,
+        job = job_services.job_submit(kind="submission.score", user=user or submission.created_by,
                                       params={"submission_id": submission.pk})
         Submission.objects.filter(pk=submission.pk).update(job=job, state=Submission.State.PENDING, error="")
     submission.job, submission.state = job, Submission.State.PENDING

@@ -46,7 +46,7 @@ def test_a_good_zip_is_stored_and_a_scoring_job_started(researcher, bench, users
     assert (body["version"], body["state"], body["patch_wise"], body["masks_used"]) == (1, "pending", True, "own")
     assert sorted(i["name"] for i in body["images"]) == ["a", "b", "c"]
     job = Job.objects.get(pk=body["job_id"])
-    assert (job.kind, job.queue, job.owner, job.params) == ("submission.score", "gpu", users["researcher"],
+    assert (job.kind, job.queue, job.created_by, job.params) == ("submission.score", "gpu", users["researcher"],
                                                             {"submission_id": body["id"]})
     # and a resubmission is version 2
     r = submit(researcher, bench, zip_bytes(restorations(bench.pairs)))

@@ -59,7 +59,7 @@ def test_demo_queues_the_baseline_job_and_computes_nothing(squares_damage_model,
     # and its baseline rows are one pending job on the gpu queue, for the demo researcher to follow; none computed
     [job] = baseline_jobs()
     assert (job.params["benchmark_id"], job.state, job.queue) == (benchmark.pk, "pending", "gpu")
-    assert job.owner == users["researcher"]
+    assert job.created_by == users["researcher"]
     assert not Submission.objects.exists()
     assert any("skipping the authentic benchmark" in line for line in lines), lines
     # and a second load changes nothing

@@ -78,7 +78,7 @@ def test_result_links_name_the_records_a_job_made():
 @pytest.mark.django_db
 def test_job_pages_and_api_show_the_sentence_not_the_traceback(client, users):
     # given: a failed job whose stored error holds a traceback with server paths
-    job = services.job_create(kind="benchmark.import", owner=users["researcher"])
+    job = services.job_create(kind="benchmark.import", user=users["researcher"])
     Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, error=TRACEBACK, finished_at=timezone.now())
     client.force_login(users["researcher"])
     # when: they open the job page, the jobs list and the API
@@ -97,7 +97,7 @@ def test_job_pages_and_api_show_the_sentence_not_the_traceback(client, users):
 
 @pytest.mark.django_db
 def test_a_finished_job_page_links_to_its_result_not_a_dict(client, users):
-    job = services.job_create(kind="damage_model.fit", owner=users["researcher"])
+    job = services.job_create(kind="damage_model.fit", user=users["researcher"])
     services.job_start(job_id=job.pk, worker="w", device="cpu")
     services.job_succeed(job_id=job.pk, result={"damage_model_id": 7, "label": "demo v3",
                                                   "url": "/synthesis/damage-models/7/"})
@@ -117,7 +117,7 @@ def test_cancel_and_retry_from_the_job_page(client, users, monkeypatch):
     monkeypatch.setattr(services, "job_enqueue", lambda *, job: sent.append(job.pk) or job)
     client.force_login(users["researcher"])
     # given: a pending dataset build (a kind that resumes where it stopped)
-    job = services.job_create(kind="dataset.build", owner=users["researcher"], queue="gpu")
+    job = services.job_create(kind="dataset.build", user=users["researcher"], queue="gpu")
     body = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
     assert 'data-testid="job-cancel"' in body
     # when: they cancel it, then retry it
@@ -129,14 +129,14 @@ def test_cancel_and_retry_from_the_job_page(client, users, monkeypatch):
     # then: the same row is pending again and sent
     assert (job.state, job.finished_at, sent) == (Job.State.PENDING, None, [job.pk])
     # and: a job that succeeded is not started again, and the page offers no retry
-    fit = services.job_create(kind="damage_model.fit", owner=users["researcher"])
+    fit = services.job_create(kind="damage_model.fit", user=users["researcher"])
     Job.objects.filter(pk=fit.pk).update(state=Job.State.SUCCEEDED)
     response = client.post(reverse("jobs:retry", args=[fit.pk]), follow=True)
     assert "Retry refused" in response.content.decode()
     assert 'data-job-retry hidden' in response.content.decode()
     assert Job.objects.get(pk=fit.pk).state == Job.State.SUCCEEDED
     # and: others' jobs cannot be touched
-    theirs = services.job_create(kind="dataset.build", owner=users["annotator"])
+    theirs = services.job_create(kind="dataset.build", user=users["annotator"])
     assert client.post(reverse("jobs:cancel", args=[theirs.pk])).status_code == 404
 
 
@@ -144,7 +144,7 @@ def test_cancel_and_retry_from_the_job_page(client, users, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_the_job_page_follows_its_job_live_and_links_to_the_result(page, live_server, users):
     # given: a researcher's pending fit job, open in the browser
-    job = services.job_create(kind="damage_model.fit", owner=users["researcher"])
+    job = services.job_create(kind="damage_model.fit", user=users["researcher"])
     browser_login(page, live_server, "researcher", "researcher")
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
     assert page.inner_text("[data-testid=job-device]") == "—"
@@ -166,8 +166,8 @@ def test_the_job_page_follows_its_job_live_and_links_to_the_result(page, live_se
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_cancel_button_cancels_through_the_api_and_errors_show_no_traceback(page, live_server, users):
-    job = services.job_create(kind="dataset.build", owner=users["researcher"], queue="gpu")
-    failed = services.job_create(kind="benchmark.import", owner=users["researcher"])
+    job = services.job_create(kind="dataset.build", user=users["researcher"], queue="gpu")
+    failed = services.job_create(kind="benchmark.import", user=users["researcher"])
     Job.objects.filter(pk=failed.pk).update(state=Job.State.FAILED, error=TRACEBACK)
     browser_login(page, live_server, "researcher", "researcher")
     page.goto(f"{live_server.url}/jobs/{job.pk}/")

@@ -57,7 +57,7 @@ def test_a_kind_declared_twice_differently_is_refused():
 
 @pytest.mark.django_db
 def test_job_submit_takes_queue_and_task_from_the_kind_and_links_the_record(users):
-    job = services.job_submit(kind="diagnostic.gpu", owner=users["researcher"], params={"steps": 1})
+    job = services.job_submit(kind="diagnostic.gpu", user=users["researcher"], params={"steps": 1})
     job.refresh_from_db()
     assert (job.kind, job.queue, job.task_name, job.params, job.state) == (
         "diagnostic.gpu", "gpu", "jobs.gpu_diagnostic", {"steps": 1}, Job.State.PENDING)
@@ -105,7 +105,7 @@ def test_diagnostic_job_runs_on_a_real_worker(client, users, celery_worker_proce
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_failed_job_records_its_error(users, celery_worker_process):
-    job = services.job_submit(kind="diagnostic", owner=users["researcher"], params={"steps": 2, "fail": True})
+    job = services.job_submit(kind="diagnostic", user=users["researcher"], params={"steps": 2, "fail": True})
     job = wait_for_job(job.pk)
     assert job.state == Job.State.FAILED
     assert "Diagnostic failure requested" in job.error
@@ -116,7 +116,7 @@ def test_failed_job_records_its_error(users, celery_worker_process):
 def test_gpu_queue_job_falls_back_to_cpu_and_says_so(users, celery_worker_process):
     import torch
 
-    job = services.job_submit(kind="diagnostic.gpu", owner=users["researcher"])
+    job = services.job_submit(kind="diagnostic.gpu", user=users["researcher"])
     assert job.queue == "gpu"
     job = wait_for_job(job.pk)
     assert job.state == Job.State.SUCCEEDED, job.error
@@ -127,8 +127,8 @@ def test_gpu_queue_job_falls_back_to_cpu_and_says_so(users, celery_worker_proces
 
 @pytest.mark.django_db
 def test_users_see_only_their_jobs(client, users):
-    mine = services.job_create(kind="x", owner=users["researcher"])
-    theirs = services.job_create(kind="x", owner=users["annotator"])
+    mine = services.job_create(kind="x", user=users["researcher"])
+    theirs = services.job_create(kind="x", user=users["annotator"])
     client.force_login(users["researcher"])
     assert client.get(reverse("jobs:api-detail", args=[mine.pk])).status_code == 200
     assert client.get(reverse("jobs:api-detail", args=[theirs.pk])).status_code == 404

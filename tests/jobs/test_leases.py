@@ -72,7 +72,7 @@ def test_a_second_delivery_of_a_job_under_a_live_lease_does_nothing_and_an_expir
 def test_a_non_idempotent_job_whose_lease_expired_is_interrupted_and_can_be_started_again(
         client, users, django_capture_on_commit_callbacks):
     # given a job of a kind that cannot resume, left running by a worker whose lease expired
-    job = left_running(kind="diagnostic.once", worker="gone@host", owner=users["researcher"])
+    job = left_running(kind="diagnostic.once", worker="gone@host", created_by=users["researcher"])
     # when its task is delivered again
     deliver(job)
     # then it is not run again but marked interrupted, with a message that says to start it again
@@ -173,7 +173,7 @@ def test_a_run_that_lost_its_lease_writes_nothing():
 def test_a_running_job_cancelled_through_the_api_stops(client, users, celery_worker_process):
     # given a long diagnostic job running on the worker
     client.force_login(users["researcher"])
-    job = services.job_submit(kind="diagnostic", owner=users["researcher"], params={"steps": 1000, "delay": 0.05})
+    job = services.job_submit(kind="diagnostic", user=users["researcher"], params={"steps": 1000, "delay": 0.05})
     wait_for_job(job.pk, until=lambda j: j.state == Job.State.RUNNING and j.current >= 2)
     # when it is cancelled through the API
     body = client.post(reverse("jobs:api-cancel", args=[job.pk])).json()

@@ -61,7 +61,7 @@ def test_a_training_job_trains_in_a_work_folder_and_stores_the_network(tmp_path,
     from restoration.core import training
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    job = Job.objects.create(kind="train.segmentation", owner=users["researcher"],
+    job = Job.objects.create(kind="train.segmentation", created_by=users["researcher"],
                              params={"kind": "segmentation", "name": "job-net", "dataset_dir": str(tmp_path),
                                      "epochs": 1, "seed": 0})
     seen = {}

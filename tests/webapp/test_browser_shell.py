@@ -29,7 +29,7 @@ def test_login_and_walk_the_navigation(page, live_server, users):
 def test_job_progress_bar_updates_live(page, live_server, users, celery_worker_process):
     from jobs import services
 
-    job = services.job_submit(kind="diagnostic", owner=users["researcher"], params={"steps": 6, "delay": 0.3})
+    job = services.job_submit(kind="diagnostic", user=users["researcher"], params={"steps": 6, "delay": 0.3})
     browser_login(page, live_server, "researcher", "researcher")
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
     page.wait_for_selector(".job-progress[data-state=succeeded]", timeout=60000)

@@ -42,7 +42,7 @@ def test_the_demo_queues_its_heavy_work_as_jobs(squares_damage_model, users, set
     # then each heavy piece is a pending job for the demo researcher, and none was done here
     jobs = list(Job.objects.order_by("kind"))
     assert [j.kind for j in jobs] == sorted(HEAVY.values())
-    assert {(j.state, j.owner.username) for j in jobs} == {("pending", "researcher")}
+    assert {(j.state, j.created_by.username) for j in jobs} == {("pending", "researcher")}
     [preview] = OverlayPreview.objects.all()
     assert preview.job_id is not None and not preview.result
     [restoration] = Restoration.objects.all()

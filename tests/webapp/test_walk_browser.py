@@ -58,7 +58,7 @@ def test_no_page_two_clicks_from_the_navigation_shows_a_traceback(page, live_ser
                                            name="walk-scan", width=600, height=400, build_tiles=False)
     annotation_services.scan_assign(scan=scan, annotator=users["annotator"])
     for who in ("researcher", "annotator"):
-        job = job_services.job_create(kind="benchmark.import", owner=users[who])
+        job = job_services.job_create(kind="benchmark.import", user=users[who])
         Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, error=TRACEBACK, finished_at=timezone.now())
     walked = {}
     for who in ("researcher", "annotator"):

@@ -83,7 +83,7 @@ def full_world(users, tmp_path: Path) -> World:
     world.model.params = dust_model().to_dict()
     world.model.save()
     researcher = users["researcher"]
-    job = Job.objects.create(kind="diagnostic", owner=researcher, state=Job.State.FAILED, error="boom")
+    job = Job.objects.create(kind="diagnostic", created_by=researcher, state=Job.State.FAILED, error="boom")
     # the scan's files: its image and a (small) deep-zoom pyramid, both private (served by views that check)
     import numpy as np
     from django.conf import settings
