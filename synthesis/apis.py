@@ -46,7 +46,7 @@ class SyntheticDatasetSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     model = serializers.IntegerField(help_text="The damage model's id.")
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(allow_null=True)
     summary = serializers.DictField()
     job = serializers.IntegerField(allow_null=True, help_text="The building job's id.")
 
