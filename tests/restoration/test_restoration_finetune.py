@@ -125,7 +125,7 @@ def test_finetuning_from_reviewed_scans_runs_end_to_end_and_the_promoted_detecto
 
 def test_the_command_fine_tunes_and_promotes(reviewed_scans, tiny_default, users):
     run_command("finetune_detector", "--name", "by-command", "--steps", "2", "--crop", "64", "--batch-size", "2",
-                "--holdout", "0.34", "--seed", "2", "--lr", "1e-3", "--promote")
+                "--holdout", "0.34", "--seed", "2", "--lr", "1e-3", "--promote", "--no-corpus")
     record = Network.objects.get(name="by-command")
     assert record.is_default and record.card["recipe"]["lr"] == 1e-3 and record.card["data"]["synthetic"] is None
     assert registry.default_segmentation_weights() == services.network_weights(record)

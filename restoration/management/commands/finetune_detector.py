@@ -21,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--corpus", type=Path, default=None,
                             help="Clean corpus (`make corpus`) the synthetic samples come from; default var/corpus "
                                  "when it exists, else none (reviewed scans only).")
+        parser.add_argument("--no-corpus", action="store_true",
+                            help="Reviewed scans only, even when var/corpus exists (no synthetic samples).")
         parser.add_argument("--crop", type=int, default=192, help="Training crop side at the canonical scale.")
         parser.add_argument("--batch-size", type=int, default=8)
         parser.add_argument("--init", type=Path, help="Start from these weights instead of the current default.")
@@ -29,7 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         corpus = o["corpus"]
-        if corpus is None and (Path("var/corpus") / "manifest.json").is_file():
+        if o["no_corpus"] and corpus is not None:
+            raise CommandError("--corpus and --no-corpus contradict each other: give one.")
+        if corpus is None and not o["no_corpus"] and (Path("var/corpus") / "manifest.json").is_file():
             corpus = Path("var/corpus")
         kwargs = {"name": o["name"], "steps": o["steps"], "lr": o["lr"], "seed": o["seed"], "holdout": o["holdout"],
                   "corpus_dir": str(corpus) if corpus else None, "crop": o["crop"], "batch_size": o["batch_size"]}
