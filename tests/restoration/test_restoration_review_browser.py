@@ -27,6 +27,47 @@ def clean_box(specks: np.ndarray, side: int = 14) -> tuple[int, int]:
     raise AssertionError("no clean box")
 
 
+def draw_missed_box(page, x0: int, y0: int, side: int = 14) -> None:
+    """Draw a side x side missed damage at (x0, y0) with the draw tool (D, four clicks, Enter) and wait for the save."""
+    page.evaluate("window.__annotator.viewer.viewport.goHome(true)")
+    page.evaluate("window.__annotator.settled()")
+    page.keyboard.press("d")
+    for x, y in [(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side)]:
+        click_image(page, x, y)
+    page.keyboard.press("Enter")
+    page.evaluate("window.__annotator.idle()")
+    page.wait_for_selector("[data-testid=save-status]:has-text('Saved')")
+
+
+def stored_review(scan, rejected_id: int) -> tuple[dict, list, list]:
+    """The review as the server holds it: the polygons by id, the rejected one's points and the one added's."""
+    polygons = {p.pk: p for p in scan.polygons.all()}
+    assert polygons[rejected_id].status == "rejected"
+    added = [p for p in polygons.values() if p.status == "added"]
+    assert len(added) == 1
+    return polygons, polygons[rejected_id].points, added[0].points
+
+
+def repair_and_wait(page):
+    """Press Repair in the editor and wait for the repair job to succeed."""
+    page.click("[data-testid=review-repair]")
+    page.wait_for_selector("[data-testid=review-result] a.review-page-link", timeout=30_000)
+    job = wait_for_job(int(page.get_attribute("[data-testid=review-result]", "data-job")), timeout=180)
+    assert job.state == "succeeded", job.error
+    return job
+
+
+def assert_repair_honours_review(restored, image, specks, rejected_points, added_points) -> None:
+    """The rejected component's region is the input bit for bit (a speck was there), the added one changed."""
+    comps = components_from_document([{"points": rejected_points}, {"points": added_points}],
+                                     width=image.shape[1], height=image.shape[0])
+    rejected_mask = components_to_mask(comps[:1], image.shape[:2])
+    added_mask = components_to_mask(comps[1:], image.shape[:2])
+    assert rejected_mask.any() and (specks & rejected_mask).any()  # a speck was there, and it was left alone
+    np.testing.assert_array_equal(restored[rejected_mask], image[rejected_mask])
+    assert np.any(restored != image, axis=-1)[added_mask].mean() > 0.5
+
+
 @pytest.mark.browser
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
@@ -59,29 +100,14 @@ def test_review_reject_one_add_one_repair_and_download(page, live_server, users,
     assert rejected_id == shown[1]["id"]
     assert "Component 2 of" in page.inner_text("[data-testid=review-position]")
     # and: draws a missed damage where there is none (draw tool D, four clicks, Enter)
-    page.evaluate("window.__annotator.viewer.viewport.goHome(true)")
-    page.evaluate("window.__annotator.settled()")
-    x0, y0 = clean_box(specks)
-    page.keyboard.press("d")
-    for x, y in [(x0, y0), (x0 + 14, y0), (x0 + 14, y0 + 14), (x0, y0 + 14)]:
-        click_image(page, x, y)
-    page.keyboard.press("Enter")
-    page.evaluate("window.__annotator.idle()")
-    page.wait_for_selector("[data-testid=save-status]:has-text('Saved')")
+    draw_missed_box(page, *clean_box(specks))
     counts = page.inner_text("[data-testid=review-counts]")
     assert "1 rejected" in counts and "1 added" in counts
     screenshot(page, "restoration-review")
     # then: the server holds the review
-    polygons = {p.pk: p for p in record.review_scan.polygons.all()}
-    assert polygons[rejected_id].status == "rejected"
-    added = [p for p in polygons.values() if p.status == "added"]
-    assert len(added) == 1
-    rejected_points, added_points = polygons[rejected_id].points, added[0].points
+    polygons, rejected_points, added_points = stored_review(record.review_scan, rejected_id)
     # when: they repair
-    page.click("[data-testid=review-repair]")
-    page.wait_for_selector("[data-testid=review-result] a.review-page-link", timeout=30_000)
-    job = wait_for_job(int(page.get_attribute("[data-testid=review-result]", "data-job")), timeout=180)
-    assert job.state == "succeeded", job.error
+    repair_and_wait(page)
     page.wait_for_selector("[data-testid=review-result][data-state=succeeded]")  # the editor followed the job
     page.wait_for_function("ids => window.__annotator.polygons().every((p) => !ids.includes(p.id))",
                            arg=list(polygons))  # and shows the polygons the repair stored again
@@ -97,13 +123,7 @@ def test_review_reject_one_add_one_repair_and_download(page, live_server, users,
     href = page.eval_on_selector("[data-testid=downloads] a", "a => a.href")
     restored = read_image(page.request.get(href).body())
     assert restored.dtype == image.dtype and restored.shape == image.shape
-    comps = components_from_document([{"points": rejected_points}, {"points": added_points}],
-                                     width=image.shape[1], height=image.shape[0])
-    rejected_mask = components_to_mask(comps[:1], image.shape[:2])
-    added_mask = components_to_mask(comps[1:], image.shape[:2])
-    assert rejected_mask.any() and (specks & rejected_mask).any()  # a speck was there, and it was left alone
-    np.testing.assert_array_equal(restored[rejected_mask], image[rejected_mask])
-    assert np.any(restored != image, axis=-1)[added_mask].mean() > 0.5
+    assert_repair_honours_review(restored, image, specks, rejected_points, added_points)
     # and: the component list downloads as JSON with the review's statuses
     doc = page.request.get(page.eval_on_selector("[data-testid=components-download]", "a => a.href")).json()
     assert sorted(c["status"] for c in doc["components"]).count("rejected") == 1
