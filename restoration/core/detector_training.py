@@ -104,13 +104,14 @@ def _tensor(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y)
 
 
-def _augment(x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def augment(rng: np.random.Generator, *planes: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The same random quarter turn and mirror of every ``(N, C, H, W)`` plane (image, target, weights...)."""
     k = int(rng.integers(4))
     if k:
-        x, y = torch.rot90(x, k, (2, 3)), torch.rot90(y, k, (2, 3))
+        planes = tuple(torch.rot90(t, k, (2, 3)) for t in planes)
     if rng.random() < 0.5:
-        x, y = torch.flip(x, (3,)), torch.flip(y, (3,))
-    return x.contiguous(), y.contiguous()
+        planes = tuple(torch.flip(t, (3,)) for t in planes)
+    return tuple(t.contiguous() for t in planes)
 
 
 def _batch(photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank, *, rng: np.random.Generator,
@@ -118,7 +119,7 @@ def _batch(photos: Sequence[np.ndarray], model: DamageModel, bank: ArtefactBank,
     """One augmented training batch of fresh samples, each from a photograph drawn from ``rng``."""
     batch = [make_sample(photos[int(rng.integers(len(photos)))], model, bank, rng=rng, settings=settings)
              for _ in range(batch_size)]
-    return _augment(*_tensor(batch), rng)
+    return augment(rng, *_tensor(batch))
 
 
 class SampleStream(torch.utils.data.IterableDataset):

@@ -38,6 +38,7 @@ from imaging.progress import ProgressFn
 from synthesis.core.bank import ArtefactBank
 from synthesis.core.model import DamageModel
 
+from .detector_training import augment
 from .pipeline import MAX_UPSCALE, detect_damage
 from .realism import SampleSettings, make_sample
 from .unet import UNet, load_model, save_model
@@ -221,15 +222,6 @@ def reviewed_crop(scan: CanonicalScan, size: int, rng: np.random.Generator, *, r
     return np.ascontiguousarray(image), target > 0, np.ascontiguousarray(weight)
 
 
-def _augment(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rng: np.random.Generator):
-    k = int(rng.integers(4))
-    if k:
-        x, y, w = (torch.rot90(t, k, (2, 3)) for t in (x, y, w))
-    if rng.random() < 0.5:
-        x, y, w = (torch.flip(t, (3,)) for t in (x, y, w))
-    return x.contiguous(), y.contiguous(), w.contiguous()
-
-
 def _batch(scans: Sequence[CanonicalScan], synthetic: SyntheticSource | None, recipe: FinetuneRecipe,
            rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     n_rev = recipe.batch_size if synthetic is None else max(1, round(recipe.batch_size * recipe.reviewed_share))
@@ -250,7 +242,7 @@ def _batch(scans: Sequence[CanonicalScan], synthetic: SyntheticSource | None, re
     x = torch.from_numpy(np.stack(images).astype(np.float32).transpose(0, 3, 1, 2) / np.float32(255))
     y = torch.from_numpy(np.stack(targets).astype(np.float32)[:, None])
     w = torch.from_numpy(np.stack(weights)[:, None])
-    return _augment(x, y, w, rng)
+    return augment(rng, x, y, w)
 
 
 def weighted_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, *,
